@@ -1,0 +1,17 @@
+// Where a tensor's storage lives.
+#pragma once
+#include <string>
+
+namespace mtinet {
+
+enum class Device { CPU, CUDA };
+
+inline const char* device_name(Device d) { return d == Device::CPU ? "cpu" : "cuda"; }
+Device parse_device(const std::string& s);  // "cpu" | "cuda"; throws otherwise
+
+// True when this binary was built with the CUDA backend and a GPU is present at run time.
+bool cuda_available();
+// CUDA when available, else CPU: the default for commands that take --device.
+Device default_device();
+
+}  // namespace mtinet

@@ -1,0 +1,33 @@
+// Errors: library code throws mtinet::Error with a message that says what was wrong and where.
+#pragma once
+#include <sstream>
+#include <stdexcept>
+#include <string>
+
+namespace mtinet {
+
+class Error : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+[[noreturn]] void throw_error(const char* file, int line, const std::string& msg);
+
+namespace detail {
+template <class... Args>
+std::string concat(const Args&... args) {
+  std::ostringstream os;
+  (os << ... << args);
+  return os.str();
+}
+}  // namespace detail
+
+}  // namespace mtinet
+
+// MTINET_CHECK(cond, parts...): throws mtinet::Error("file:line: parts...") when cond is false.
+#define MTINET_CHECK(cond, ...)                                                    \
+  do {                                                                             \
+    if (!(cond)) ::mtinet::throw_error(__FILE__, __LINE__, ::mtinet::detail::concat(__VA_ARGS__)); \
+  } while (0)
+
+#define MTINET_FAIL(...) ::mtinet::throw_error(__FILE__, __LINE__, ::mtinet::detail::concat(__VA_ARGS__))

@@ -1,0 +1,72 @@
+// The differentiable op API. Every op works on CPU (f32, f64) and CUDA (f32), records itself on the autograd
+// tape, and has its backward beside its forward in core/ops_<family>.cpp; the compute is in kernels/<family>*.
+// Activations are NHWC {N, H, W, C}; conv weights OHWI {O, KH, KW, I}; losses return 0-d tensors (shape {}).
+#pragma once
+#include <optional>
+#include <vector>
+
+#include "core/tensor.h"
+
+namespace mtinet::ops {
+
+// ---- element-wise (core/ops_elementwise.cpp) ----
+Tensor relu(const Tensor& x);
+Tensor sigmoid(const Tensor& x);
+Tensor add(const Tensor& a, const Tensor& b);  // equal shapes
+Tensor mul(const Tensor& a, const Tensor& b);  // equal shapes
+Tensor scale(const Tensor& x, double s);       // s * x
+Tensor reshape(const Tensor& x, const Shape& shape);  // same elements, new shape
+
+// ---- convolution and linear (core/ops_conv.cpp) ----
+struct Conv2dOptions {
+  int stride = 1;
+  int padding = 0;
+  int dilation = 1;
+};
+// x {N,H,W,Cin}, w {Cout,KH,KW,Cin}, bias {Cout} or undefined -> {N,Ho,Wo,Cout}, Ho = (H+2p-d(KH-1)-1)/s+1.
+Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& bias, const Conv2dOptions& opt = {});
+// x {N,I}, w {O,I} (PyTorch layout), bias {O} or undefined -> {N,O}.
+Tensor linear(const Tensor& x, const Tensor& w, const Tensor& bias);
+
+// ---- batch normalisation (core/ops_batch_norm.cpp) ----
+// Training: normalises with the batch statistics (biased variance) and, when running stats are given, updates them
+// in place: running = (1-momentum)*running + momentum*batch, running_var with the unbiased variance (PyTorch).
+// Eval: normalises with the running statistics. weight/bias {C} (affine; may be undefined for no affine).
+Tensor batch_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, const Tensor& running_mean,
+                  const Tensor& running_var, bool training, double momentum, double eps);
+
+// ---- channels (core/ops_channels.cpp) ----
+Tensor concat_channels(const std::vector<Tensor>& xs);            // along the last dim
+Tensor slice_channels(const Tensor& x, int64_t begin, int64_t end);  // channels [begin, end) of the last dim
+
+// ---- bilinear resize, PyTorch align_corners=False (core/ops_resize.cpp) ----
+// By output size: source scale = in/out.
+Tensor resize_bilinear(const Tensor& x, int64_t out_h, int64_t out_w);
+// By scale factor: output = floor(in*scale), source scale = 1/scale (PyTorch's scale_factor path).
+Tensor resize_bilinear_scale(const Tensor& x, double scale_h, double scale_w);
+
+// ---- pooling, gating, grouped softmax (core/ops_pool.cpp) ----
+Tensor global_avg_pool(const Tensor& x);                 // {N,H,W,C} -> {N,C}
+Tensor channel_scale(const Tensor& x, const Tensor& s);  // {N,H,W,C} * {N,C} broadcast over H,W (SE gating)
+// Softmax over each group of `group` adjacent channels of the last dim (MTI-Net's FPM mask).
+Tensor grouped_softmax(const Tensor& x, int64_t group);
+
+// ---- reductions (core/ops_reduce.cpp) ----
+Tensor sum(const Tensor& x);             // -> {}
+Tensor mean(const Tensor& x);            // -> {}
+Tensor argmax_channels(const Tensor& x); // {N,H,W,C} -> {N,H,W} i64, first maximum wins; not differentiable
+
+// ---- losses (core/ops_losses.cpp); each returns a 0-d tensor ----
+// Log-softmax + NLL over channels; labels {N,H,W} i64; pixels labelled ignore_index are skipped; mean over the rest
+// (0 when every pixel is ignored).
+Tensor cross_entropy(const Tensor& logits, const Tensor& labels, int64_t ignore_index = 255);
+// L1 over elements whose label != invalid_value, mean over them (0 when none is valid). pred/label equal shapes.
+Tensor masked_l1(const Tensor& pred, const Tensor& label, double invalid_value = 0.0);
+// pred {N,H,W,3} L2-normalised per pixel (eps 1e-12, as F.normalize), then L1 against label summed over the valid
+// pixels' elements / (3 * valid pixels); a pixel is valid when its label is not the zero vector.
+Tensor normals_l1(const Tensor& pred, const Tensor& label);
+// Balanced BCE with logits. Labels >= 0.5 are positive. Loss = (w*sum_pos + (1-w)*sum_neg)/numel with the per-pixel
+// BCE terms; w = pos_weight when given, else the fraction of negative labels in the batch.
+Tensor balanced_bce(const Tensor& logits, const Tensor& labels, std::optional<double> pos_weight);
+
+}  // namespace mtinet::ops

@@ -1,0 +1,32 @@
+// Helpers shared by every kernel family: device dispatch, float-type dispatch and the host/device qualifier.
+#pragma once
+#include "core/error.h"
+#include "core/tensor.h"
+
+// Functions used by both the CPU loops and the CUDA kernels.
+#ifdef __CUDACC__
+#define MTINET_HD __host__ __device__ __forceinline__
+#else
+#define MTINET_HD inline
+#endif
+
+namespace mtinet::kernels {
+[[noreturn]] void throw_no_cuda(const char* fn);
+}
+
+// MTINET_ON_DEVICE(dev, name, args...) calls name_cpu(args...) or name_cuda(args...). Both must return void.
+#ifdef MTINET_WITH_CUDA
+#define MTINET_ON_DEVICE(dev, name, ...) \
+  ((dev) == ::mtinet::Device::CPU ? name##_cpu(__VA_ARGS__) : name##_cuda(__VA_ARGS__))
+#else
+#define MTINET_ON_DEVICE(dev, name, ...) \
+  ((dev) == ::mtinet::Device::CPU ? name##_cpu(__VA_ARGS__) : ::mtinet::kernels::throw_no_cuda(#name))
+#endif
+
+// MTINET_FLOAT_TYPES(dtype, T, body): runs body with T = float or double.
+#define MTINET_FLOAT_TYPES(dtype, T, ...)                                                   \
+  do {                                                                                      \
+    if ((dtype) == ::mtinet::DType::F32) { using T = float; __VA_ARGS__; }                  \
+    else if ((dtype) == ::mtinet::DType::F64) { using T = double; __VA_ARGS__; }            \
+    else MTINET_FAIL("expected f32 or f64, got ", ::mtinet::dtype_name(dtype));             \
+  } while (0)
