@@ -30,7 +30,7 @@ TEST_CASE("concat_channels places each input's channels after the previous ones"
   CHECK(y.to_double_vector() == std::vector<double>{1, 2, 10, 100, 200, 300, 3, 4, 20, 400, 500, 600});
 }
 
-TEST_CASE("slice_channels keeps channels [begin, end) of every pixel") {
+TEST_CASE("slice_channels keeps the channels from begin up to end of every pixel") {
   Tensor x = Tensor::from_vector<double>({1, 2, 1, 4}, {0, 1, 2, 3, 4, 5, 6, 7});
   Tensor y = ops::slice_channels(x, 1, 3);
   CHECK(y.shape() == Shape{1, 2, 1, 2});
