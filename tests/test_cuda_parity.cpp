@@ -29,6 +29,7 @@ TEST_CASE("cuda: availability is reported without throwing, and CUDA use without
     CHECK(default_device() == Device::CPU);
     CHECK_THROWS_AS(parse_device("cuda"), Error);
     CHECK_THROWS_AS(Tensor::empty({4}, DType::F32, Device::CUDA), Error);
+    CHECK_THROWS_AS(Tensor::zeros({4}).to(Device::CUDA), Error);
   }
 }
 
