@@ -71,7 +71,7 @@ TEST_CASE("rotation by 90 degrees about the centre, zero outside the source") {
   CHECK(r[8] == 8);
 }
 
-TEST_CASE("resize renormalises normals; augment is deterministic per seed") {
+TEST_CASE("resize renormalises normals and augment is deterministic per seed") {
   Sample s;
   std::vector<float> n;
   for (int i = 0; i < 16; ++i) { n.push_back(i % 2 ? 0.6f : 0.0f); n.push_back(0); n.push_back(i % 2 ? 0.8f : 1.0f); }
