@@ -21,7 +21,7 @@ TEST_CASE("horizontal flip mirrors every map and negates normals' x") {
   CHECK(values(s.fields["normals"].map) == std::vector<double>{1, 0, 0, -0.6f, 0, 0.8f});
 }
 
-TEST_CASE("nearest resize replicates labels; cubic resize keeps constants and linear ramps") {
+TEST_CASE("nearest resize replicates labels, cubic resize keeps constants and matches the kernel on ramps") {
   Tensor lab = map_of(2, 2, 1, {1, 2, 3, 4});
   CHECK(values(resize_map(lab, 4, 4, Interp::Nearest)) ==
         std::vector<double>{1, 1, 2, 2, 1, 1, 2, 2, 3, 3, 4, 4, 3, 3, 4, 4});
