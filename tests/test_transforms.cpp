@@ -21,7 +21,7 @@ TEST_CASE("horizontal flip mirrors every map and negates normals' x") {
   CHECK(values(s.fields["normals"].map) == std::vector<double>{1, 0, 0, -0.6f, 0, 0.8f});
 }
 
-TEST_CASE("nearest resize replicates labels; cubic resize keeps constants and linear ramps") {
+TEST_CASE("nearest resize replicates labels, cubic resize keeps constants and matches the kernel on ramps") {
   Tensor lab = map_of(2, 2, 1, {1, 2, 3, 4});
   CHECK(values(resize_map(lab, 4, 4, Interp::Nearest)) ==
         std::vector<double>{1, 1, 2, 2, 1, 1, 2, 2, 3, 3, 4, 4, 3, 3, 4, 4});
@@ -71,7 +71,7 @@ TEST_CASE("rotation by 90 degrees about the centre, zero outside the source") {
   CHECK(r[8] == 8);
 }
 
-TEST_CASE("resize renormalises normals; augment is deterministic per seed") {
+TEST_CASE("resize renormalises normals and augment is deterministic per seed") {
   Sample s;
   std::vector<float> n;
   for (int i = 0; i < 16; ++i) { n.push_back(i % 2 ? 0.6f : 0.0f); n.push_back(0); n.push_back(i % 2 ? 0.8f : 1.0f); }
