@@ -40,7 +40,7 @@ std::string temp_path(const std::string& name) { return "/tmp/mtinet_test_layers
 
 }  // namespace
 
-TEST_CASE("state_dict order: own parameters, own buffers, then children in registration order") {
+TEST_CASE("state_dict order is own parameters then own buffers then children in registration order") {
   Rng rng(0);
   Toy toy(rng);
   CHECK(names(toy) == std::vector<std::string>{"scale", "offset", "count", "conv.weight", "conv.bias", "bn.weight",
@@ -64,7 +64,8 @@ TEST_CASE("state_dict exports conv weights as OIHW with the same values") {
   for (int o = 0; o < 3; ++o)
     for (int i = 0; i < 2; ++i)
       for (int kh = 0; kh < 3; ++kh)
-        for (int kw = 0; kw < 3; ++kw) CHECK(oihw[((o * 2 + i) * 3 + kh) * 3 + kw] == ohwi[((o * 3 + kh) * 3 + kw) * 2 + i]);
+        for (int kw = 0; kw < 3; ++kw)
+          CHECK(oihw[((o * 2 + i) * 3 + kh) * 3 + kw] == ohwi[((o * 3 + kh) * 3 + kw) * 2 + i]);
   // The export is a copy: changing it leaves the model alone.
   w.data<float>()[0] += 1;
   CHECK(toy.state_dict()[3].second.data<float>()[0] == ohwi[0]);
@@ -116,7 +117,7 @@ TEST_CASE("BatchNorm2d counts training batches only and updates running stats wi
   CHECK(bn.batches_tracked() == 2);  // a rejected batch is not counted
 }
 
-TEST_CASE("Module::to(DType) converts parameters and floating buffers in place; handles follow") {
+TEST_CASE("Module::to(DType) converts parameters and floating buffers in place and handles follow") {
   Rng rng(3);
   Toy toy(rng);
   std::vector<double> before = toy.conv->weight().to_double_vector();
@@ -135,7 +136,7 @@ TEST_CASE("Module::to(DType) converts parameters and floating buffers in place; 
   CHECK(toy.scale.dtype() == DType::F32);
 }
 
-TEST_CASE("non-strict load reports missing, unexpected and mis-shaped keys; strict load throws naming them") {
+TEST_CASE("non-strict load reports missing and unexpected and mis-shaped keys and strict load throws naming them") {
   Rng rng(4);
   Toy toy(rng);
   SafetensorsContents file;
@@ -172,7 +173,7 @@ TEST_CASE("non-strict load reports missing, unexpected and mis-shaped keys; stri
   CHECK(r.summary().find("1 unexpected") != std::string::npos);
 }
 
-TEST_CASE("save then strict load reproduces every entry, converting layouts both ways") {
+TEST_CASE("save then strict load reproduces every entry and converts layouts both ways") {
   Rng rng_a(5), rng_b(6);
   Toy a(rng_a), b(rng_b);
   a.count.data<float>()[1] = 42;

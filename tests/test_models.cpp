@@ -84,7 +84,7 @@ void check_against_manifest(const Module& model, const Manifest& manifest) {
 
 }  // namespace
 
-TEST_CASE("HRNet-W18-small-v2 backbone matches the reference manifest and has 3,860,720 parameters") {
+TEST_CASE("HRNet-W18-small-v2 backbone matches the reference manifest and has 3860720 parameters") {
   Rng rng(0);
   HRNet backbone(HRNetConfig::w18_small_v2(), rng);
   Manifest m = read_manifest("hrnet_w18_small_v2_backbone_state_dict");
@@ -131,7 +131,7 @@ TEST_CASE("larger HRNet presets build with the expected branch widths") {
   CHECK_FALSE(has_stage4_module3);
 }
 
-TEST_CASE("MTI-Net rejects input sizes not divisible by 32, naming the size") {
+TEST_CASE("MTI-Net rejects input sizes not divisible by 32 and names the size") {
   Rng rng(3);
   MtiNet model(nyud_tasks(), HRNetConfig::w18_small_v2(), rng);
   Tensor x = Tensor::zeros({1, 48, 64, 3}, DType::F64);
@@ -192,7 +192,7 @@ TEST_CASE("factory builds every model kind with reference-style names") {
   CHECK_FALSE(names.count("heads.semseg.0.downsample.0.weight"));  // 256 -> 256: no downsample
 }
 
-TEST_CASE("factory rejects unknown keys and values, naming them") {
+TEST_CASE("factory rejects unknown keys and values and names them") {
   CHECK_THROWS_WITH_AS(build_model(nlohmann::json{{"modle", "mtinet"}}), doctest::Contains("'modle'"), Error);
   CHECK_THROWS_WITH_AS(build_model(nlohmann::json{{"model", "segnet"}}), doctest::Contains("'model'"), Error);
   CHECK_THROWS_WITH_AS(build_model(nlohmann::json{{"backbone", "resnet50"}}), doctest::Contains("'backbone'"),
