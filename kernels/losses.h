@@ -6,6 +6,7 @@
 #pragma once
 #include <cstdint>
 #include <optional>
+#include <string>
 
 #include "core/tensor.h"
 
@@ -34,6 +35,11 @@ void balanced_bce_forward(const Tensor& logits, const Tensor& labels, std::optio
                           Tensor& weight);
 void balanced_bce_backward(const Tensor& logits, const Tensor& labels, const Tensor& weight, const Tensor& grad_loss,
                            Tensor& grad_logits);
+
+// Throws naming `what` (the labels tensor) and the first label outside [0, classes) that is not ignore_index.
+// Host memory; used by the CPU forward and by the CUDA forward in debug-sync mode.
+void check_class_labels(const int64_t* labels, int64_t n, int64_t classes, int64_t ignore_index,
+                        const std::string& what);
 
 // Per-device implementations behind the entry points above.
 void cross_entropy_forward_cpu(const Tensor& logits, const Tensor& labels, int64_t ignore_index, Tensor& loss,

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <array>
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "kernels/dispatch.h"
@@ -53,15 +54,6 @@ T upstream(const Tensor& grad_loss) { return grad_loss.data<T>()[0]; }
 double stat(const Tensor& s) { return s.data<double>()[0]; }
 
 // ---- cross entropy ----
-
-// Labels are checked before the parallel loop: an exception must not leave an OpenMP region.
-void check_class_labels(const Tensor& labels, int64_t c, int64_t ignore_index) {
-  const int64_t* lab = labels.data<int64_t>();
-  for (int64_t i = 0, n = labels.numel(); i < n; ++i) {
-    MTINET_CHECK(!ce_label_bad(lab[i], c, ignore_index), "cross_entropy: label ", lab[i], " at pixel ", i, " of ",
-                 labels.describe(), " is not a class index in [0, ", c, ") nor the ignore index ", ignore_index);
-  }
-}
 
 template <class T>
 void ce_forward(const T* x, const int64_t* lab, int64_t pixels, int64_t c, int64_t ignore_index, Tensor& loss,
@@ -157,10 +149,19 @@ void bce_backward(const T* x, const T* lab, int64_t n, T w, T scale, T* gx) {
 
 }  // namespace
 
+void check_class_labels(const int64_t* labels, int64_t n, int64_t classes, int64_t ignore_index,
+                        const std::string& what) {
+  for (int64_t i = 0; i < n; ++i) {
+    MTINET_CHECK(!ce_label_bad(labels[i], classes, ignore_index), "cross_entropy: label ", labels[i], " at pixel ", i,
+                 " of ", what, " is not a class index in [0, ", classes, ") nor the ignore index ", ignore_index);
+  }
+}
+
 void cross_entropy_forward_cpu(const Tensor& logits, const Tensor& labels, int64_t ignore_index, Tensor& loss,
                                Tensor& n_valid) {
   int64_t c = logits.dim(-1);
-  check_class_labels(labels, c, ignore_index);
+  // Checked before the parallel loop: an exception must not leave an OpenMP region.
+  check_class_labels(labels.data<int64_t>(), labels.numel(), c, ignore_index, labels.describe());
   MTINET_FLOAT_TYPES(logits.dtype(), T,
                      ce_forward(logits.data<T>(), labels.data<int64_t>(), labels.numel(), c, ignore_index, loss,
                                 n_valid));

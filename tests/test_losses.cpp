@@ -293,15 +293,17 @@ struct LossGoldens {
   Tensor scalar(const std::string& key) const { return f.at(key); }
 };
 
-struct Tolerance {
+struct GoldenTolerance {
   double atol, rtol;
 };
-Tolerance tolerance_for(DType dt) { return dt == DType::F64 ? Tolerance{1e-10, 1e-9} : Tolerance{1e-5, 1e-4}; }
+GoldenTolerance tolerance_for(DType dt) {
+  return dt == DType::F64 ? GoldenTolerance{1e-10, 1e-9} : GoldenTolerance{1e-5, 1e-4};
+}
 
 // Runs loss(pred) with pred requiring grad, then checks the value and the gradient against the goldens.
 void check_golden(const LossGoldens& g, DType dt, const std::string& pred_key, const std::string& loss_key,
                   const std::string& grad_key, const std::function<Tensor(const Tensor&)>& loss_fn) {
-  Tolerance tol = tolerance_for(dt);
+  GoldenTolerance tol = tolerance_for(dt);
   Tensor pred = g.act(pred_key, dt).set_requires_grad(true);
   Tensor loss = loss_fn(pred);
   CHECK(loss.dtype() == dt);
