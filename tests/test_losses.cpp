@@ -143,7 +143,7 @@ TEST_CASE("masked_l1: value and gradient with invalid elements") {
   gradcheck([&](const std::vector<Tensor>& in) { return ops::masked_l1(in[0], label, -1.0); }, {pred});
 }
 
-TEST_CASE("masked_l1: all invalid gives 0; pred == label gives a zero gradient") {
+TEST_CASE("masked_l1: all invalid gives 0, pred == label gives a zero gradient") {
   Tensor pred = Tensor::from_vector<double>({1, 1, 3, 1}, {1, 2, 3}).set_requires_grad(true);
   Tensor none = Tensor::zeros({1, 1, 3, 1}, DType::F64);
   Tensor loss = ops::masked_l1(pred, none);
