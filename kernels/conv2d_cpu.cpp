@@ -24,6 +24,35 @@ constexpr int64_t kColumnBudget = int64_t(1) << 24;
 // Below this many elements of work a loop stays on one thread: OpenMP's start-up would cost more.
 constexpr int64_t kParallelWork = 32768;
 
+// The column buffer. Up to kColumnBudget elements it is a per-thread buffer kept across calls, so a training step
+// does not map (and page-fault) fresh memory for every convolution; a larger one-image column is a one-off
+// allocation rather than memory pinned for the rest of the run.
+template <class T>
+class ColumnBuffer {
+ public:
+  explicit ColumnBuffer(int64_t elements) {
+    const size_t bytes = size_t(elements) * sizeof(T);
+    if (elements > kColumnBudget) {
+      one_off_.reset(new unsigned char[bytes]);
+      data_ = reinterpret_cast<T*>(one_off_.get());
+      return;
+    }
+    thread_local std::unique_ptr<unsigned char[]> cached;
+    thread_local size_t cached_bytes = 0;
+    if (bytes > cached_bytes) {
+      cached.reset();  // free before allocating the larger buffer
+      cached.reset(new unsigned char[bytes]);
+      cached_bytes = bytes;
+    }
+    data_ = reinterpret_cast<T*>(cached.get());
+  }
+  T* get() const { return data_; }
+
+ private:
+  std::unique_ptr<unsigned char[]> one_off_;
+  T* data_ = nullptr;
+};
+
 int64_t images_per_gemm(const Conv2dShape& s) {
   int64_t per_image = std::max<int64_t>(s.out_pixels() * s.patch_size(), 1);
   return std::clamp<int64_t>(kColumnBudget / per_image, 1, std::max<int64_t>(s.n, 1));
@@ -108,7 +137,7 @@ void forward(const T* x, const T* w, const T* bias, const Conv2dShape& s, T* y) 
     return;
   }
   const int64_t chunk = images_per_gemm(s);
-  std::unique_ptr<T[]> col(new T[size_t(chunk * p * k)]);  // reused by every chunk, never initialised needlessly
+  ColumnBuffer<T> col(chunk * p * k);  // reused by every chunk
   for (int64_t n0 = 0; n0 < s.n; n0 += chunk) {
     const int64_t nb = std::min(chunk, s.n - n0);
     im2col(x + n0 * s.h * s.w * s.cin, nb, s, col.get());
@@ -124,7 +153,7 @@ void backward_input(const T* gy, const T* w, const Conv2dShape& s, T* gx) {
     return;
   }
   const int64_t chunk = images_per_gemm(s);
-  std::unique_ptr<T[]> gcol(new T[size_t(chunk * p * k)]);
+  ColumnBuffer<T> gcol(chunk * p * k);
   for (int64_t n0 = 0; n0 < s.n; n0 += chunk) {
     const int64_t nb = std::min(chunk, s.n - n0);
     gemm(false, false, nb * p, k, s.cout, T(1), gy + n0 * p * s.cout, s.cout, w, k, T(0), gcol.get(), k);
@@ -140,7 +169,7 @@ void backward_weight(const T* gy, const T* x, const Conv2dShape& s, T* gw) {
     return;
   }
   const int64_t chunk = images_per_gemm(s);
-  std::unique_ptr<T[]> col(new T[size_t(chunk * p * k)]);
+  ColumnBuffer<T> col(chunk * p * k);
   for (int64_t n0 = 0; n0 < s.n; n0 += chunk) {
     const int64_t nb = std::min(chunk, s.n - n0);
     im2col(x + n0 * s.h * s.w * s.cin, nb, s, col.get());
