@@ -113,13 +113,13 @@ Tensor Tensor::slice_batch(int64_t begin, int64_t end) const {
   return view_of(*this, impl().offset + begin * row, s);
 }
 
-void Tensor::copy_from(const Tensor& src) {
+void Tensor::copy_from(const Tensor& src) const {
   MTINET_CHECK(src.shape() == shape() && src.dtype() == dtype(), "copy_from: ", src.describe(), " into ", describe());
   copy_bytes(raw_data(), device(), src.raw_data(), src.device(), nbytes());
   bump_version();
 }
 
-void Tensor::zero_() {
+void Tensor::zero_() const {
   zero_bytes(raw_data(), device(), nbytes());
   bump_version();
 }

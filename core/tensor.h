@@ -70,8 +70,8 @@ class Tensor {
   Tensor detach() const;              // shares storage, no autograd history
   Tensor reshape_view(const Shape& s) const;  // same storage, new shape, no autograd history
   Tensor slice_batch(int64_t begin, int64_t end) const;  // view of rows [begin,end) of dim 0
-  void copy_from(const Tensor& src);  // in-place copy of equal shape/dtype (any devices); bumps version
-  void zero_();                       // in-place zero; bumps version
+  void copy_from(const Tensor& src) const;  // in-place copy of equal shape/dtype (any devices); bumps version
+  void zero_() const;                 // in-place zero; bumps version
   double item() const;                // value of a one-element tensor (copies to host)
   std::vector<double> to_double_vector() const;  // all values as double (copies to host)
 

@@ -1,5 +1,6 @@
 // The autograd tape: shared subgraphs, accumulation across backward passes, retain_graph, no-grad, in-place checks.
 #include "core/ops.h"
+#include "core/parameter_set.h"
 #include "kernels/elementwise.h"
 #include "test_util.h"
 
@@ -40,7 +41,7 @@ TEST_CASE("gradients accumulate into a preallocated flat buffer") {
   CHECK(flat_grad.to_double_vector() == std::vector<double>{2, 4, 0.5, 0.5, 0.5});
 }
 
-TEST_CASE("retain_graph allows a second backward; without it the second backward throws") {
+TEST_CASE("retain_graph allows a second backward, without it the second backward throws") {
   Tensor x = Tensor::from_vector<double>({2}, {0.3, -0.7}).set_requires_grad(true);
   Tensor y = ops::sum(ops::mul(ops::sigmoid(x), x));
   y.backward(/*retain_graph=*/true);
@@ -79,4 +80,23 @@ TEST_CASE("tensors that do not require grad get none") {
   ops::sum(ops::mul(x, c)).backward();
   CHECK_FALSE(c.grad().defined());
   CHECK(x.grad().to_double_vector() == std::vector<double>{5, 6});
+}
+
+TEST_CASE("ParameterSet packs parameters into one buffer and gradients into another") {
+  Tensor a = Tensor::from_vector<double>({2}, {1, 2});
+  Tensor b = Tensor::from_vector<double>({1, 3}, {3, 4, 5});
+  ParameterSet set({a, b});
+  CHECK(set.numel() == 5);
+  CHECK(set.flat_params().to_double_vector() == std::vector<double>{1, 2, 3, 4, 5});
+  CHECK(a.requires_grad());
+  // The original handles now view the flat buffer.
+  kernels::fill(const_cast<Tensor&>(set.flat_params()), 2.0);
+  CHECK(b.to_double_vector() == std::vector<double>{2, 2, 2});
+  Tensor x = Tensor::from_vector<double>({1, 3}, {1, -1, 3});
+  ops::sum(ops::mul(b, x)).backward();
+  ops::sum(ops::mul(a, a)).backward();
+  CHECK(set.flat_grads().to_double_vector() == std::vector<double>{4, 4, 1, -1, 3});
+  set.zero_grad();
+  CHECK(set.flat_grads().to_double_vector() == std::vector<double>(5, 0.0));
+  CHECK_THROWS_AS(ParameterSet({a, Tensor::zeros({2}, DType::F32)}), Error);
 }

@@ -1,45 +1,63 @@
 // The mtinet command-line program. Library code throws; this is the one place that turns errors into messages.
 #include <cstdio>
-#include <cstring>
 #include <exception>
 #include <string>
+#include <vector>
 
 #include "core/device.h"
+#include "tools/commands.h"
 
-namespace {
-void print_help() {
-  std::printf(
-      "mtinet: multi-scale task interaction networks in C++/CUDA\n\n"
-      "usage: mtinet <command> [options]\n\n"
-      "commands:\n"
-      "  info     print the build configuration and the devices found\n"
-      "  help     this text\n");
-}
+namespace mtinet {
 
-int cmd_info() {
+int cmd_info(const std::vector<std::string>&) {
 #ifdef MTINET_WITH_CUDA
   std::printf("CUDA backend: built\n");
 #else
   std::printf("CUDA backend: not built (MTINET_CUDA=OFF)\n");
 #endif
-  std::printf("CUDA GPU available: %s\n", mtinet::cuda_available() ? "yes" : "no");
-  std::printf("default device: %s\n", mtinet::device_name(mtinet::default_device()));
+  std::printf("CUDA GPU available: %s\n", cuda_available() ? "yes" : "no");
+  std::printf("default device: %s\n", device_name(default_device()));
   return 0;
 }
+
+}  // namespace mtinet
+
+namespace {
+
+struct Command {
+  const char* name;
+  int (*run)(const std::vector<std::string>&);
+  const char* summary;
+};
+
+const Command kCommands[] = {
+    {"info", mtinet::cmd_info, "print the build configuration and the devices found"},
+};
+
+void print_help() {
+  std::printf("mtinet: multi-scale task interaction networks in C++/CUDA\n\nusage: mtinet <command> [options]\n\n");
+  std::printf("commands:\n");
+  for (const Command& c : kCommands) std::printf("  %-8s %s\n", c.name, c.summary);
+  std::printf("\n'mtinet <command> --help' describes a command's options.\n");
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  try {
-    if (argc < 2 || !std::strcmp(argv[1], "help") || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h")) {
-      print_help();
-      return argc < 2 ? 1 : 0;
-    }
-    std::string cmd = argv[1];
-    if (cmd == "info") return cmd_info();
-    std::fprintf(stderr, "mtinet: unknown command '%s' (see mtinet help)\n", cmd.c_str());
-    return 2;
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "mtinet: error: %s\n", e.what());
-    return 1;
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (args.empty() || args[0] == "help" || args[0] == "--help" || args[0] == "-h") {
+    print_help();
+    return args.empty() ? 2 : 0;
   }
+  for (const Command& c : kCommands) {
+    if (args[0] != c.name) continue;
+    try {
+      return c.run(std::vector<std::string>(args.begin() + 1, args.end()));
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "mtinet %s: error: %s\n", c.name, e.what());
+      return 1;
+    }
+  }
+  std::fprintf(stderr, "mtinet: unknown command '%s' (see mtinet help)\n", args[0].c_str());
+  return 2;
 }

@@ -1,0 +1,48 @@
+#include "core/file_io.h"
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <sys/stat.h>
+
+#include "core/error.h"
+
+namespace mtinet {
+
+std::vector<uint8_t> read_file_bytes(const std::string& path) {
+  std::ifstream f(path, std::ios::binary | std::ios::ate);
+  MTINET_CHECK(f.good(), "cannot open '", path, "': ", std::strerror(errno));
+  std::streamsize n = f.tellg();
+  MTINET_CHECK(n >= 0, "cannot read '", path, "'");
+  std::vector<uint8_t> bytes(static_cast<size_t>(n));
+  f.seekg(0);
+  MTINET_CHECK(f.read(reinterpret_cast<char*>(bytes.data()), n), "short read from '", path, "'");
+  return bytes;
+}
+
+void write_file_atomic(const std::string& path, const void* data, size_t size) {
+  std::string tmp = path + ".tmp";
+  {
+    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
+    MTINET_CHECK(f.good(), "cannot create '", tmp, "': ", std::strerror(errno));
+    f.write(static_cast<const char*>(data), std::streamsize(size));
+    f.flush();
+    if (!f.good()) {
+      std::remove(tmp.c_str());
+      MTINET_FAIL("write to '", tmp, "' failed (disk full?)");
+    }
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    int err = errno;
+    std::remove(tmp.c_str());
+    MTINET_FAIL("cannot rename '", tmp, "' to '", path, "': ", std::strerror(err));
+  }
+}
+
+bool file_exists(const std::string& path) {
+  struct stat st;
+  return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
+}
+
+}  // namespace mtinet

@@ -1,0 +1,10 @@
+// The mtinet subcommands; each takes the arguments after its name and returns the process exit code.
+#pragma once
+#include <string>
+#include <vector>
+
+namespace mtinet {
+
+int cmd_info(const std::vector<std::string>& args);
+
+}  // namespace mtinet
