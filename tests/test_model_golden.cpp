@@ -1,4 +1,4 @@
-// MTI-Net (NYUD, HRNet-W18-small-v2) against an independent PyTorch implementation (tools/golden/mtinet_model.py):
+// MTI-Net (HRNet-W18-small-v2; NYUD, NYUD + aux tasks, PASCAL) against an independent PyTorch implementation (tools/golden/mtinet_model.py):
 // both sides fill every state_dict entry and the input from the same exact integer formula, run an eval forward,
 // then a train forward + backward in f64; the fixture holds strided samples of outputs, deep-supervision
 // predictions, gradients and updated BN running statistics. Agreement is required to 1e-8 relative L2.
@@ -48,10 +48,10 @@ Tensor formula_input(const Shape& nchw) {
   return t;
 }
 
-// flat[::max(1, numel // 1000)] of a PyTorch-layout tensor.
-Tensor sample(const Tensor& t) {
+// flat[::max(1, numel // target)] of a PyTorch-layout tensor.
+Tensor sample(const Tensor& t, int64_t target) {
   std::vector<double> v = t.to_double_vector();
-  int64_t stride = std::max<int64_t>(1, int64_t(v.size()) / 1000);
+  int64_t stride = std::max<int64_t>(1, int64_t(v.size()) / target);
   std::vector<double> out;
   for (size_t i = 0; i < v.size(); i += size_t(stride)) out.push_back(v[i]);
   return Tensor::from_vector<double>({int64_t(out.size())}, out);
@@ -60,19 +60,19 @@ Tensor sample(const Tensor& t) {
 void check_golden(const SafetensorsContents& golden, const std::string& key, const Tensor& ours_pytorch_layout) {
   CAPTURE(key);
   REQUIRE(golden.contains(key));
-  Tensor mine = golden.at(key).ndim() == 0 ? ours_pytorch_layout : sample(ours_pytorch_layout);
+  const int64_t target = int64_t(golden.at("sample_target").item());
+  Tensor mine = golden.at(key).ndim() == 0 ? ours_pytorch_layout : sample(ours_pytorch_layout, target);
   REQUIRE(mine.shape() == golden.at(key).shape());
   double err = rel_l2(mine, golden.at(key));
   CAPTURE(err);
   CHECK(err <= 1e-8);
 }
 
-}  // namespace
-
-TEST_CASE("MTI-Net NYUD matches the PyTorch golden model in f64") {
-  SafetensorsContents golden = load_fixture("mtinet_model_nyud.safetensors");
+void check_config(const TaskSet& tasks, const Shape& input_nchw) {
+  CAPTURE(tasks.name);
+  SafetensorsContents golden = load_fixture("mtinet_model_" + tasks.name + ".safetensors");
   Rng rng(0);
-  MtiNet model(nyud_tasks(), HRNetConfig::w18_small_v2(), rng);
+  MtiNet model(tasks, HRNetConfig::w18_small_v2(), rng);
   model.to(DType::F64);
 
   SafetensorsContents weights;
@@ -82,7 +82,7 @@ TEST_CASE("MTI-Net NYUD matches the PyTorch golden model in f64") {
     weights.tensors.emplace_back(name, formula_entry(name, t.shape(), salt++));
   model.load_state_dict(weights, true);
 
-  Tensor x = nchw_to_nhwc(formula_input({2, 3, 64, 64}));
+  Tensor x = nchw_to_nhwc(formula_input(input_nchw));
   x.set_requires_grad(true);
 
   model.eval();
@@ -94,6 +94,8 @@ TEST_CASE("MTI-Net NYUD matches the PyTorch golden model in f64") {
 
   model.train();
   ModelOutput out = model.forward(x);
+  CHECK(out.tasks.size() == tasks.main.size());
+  REQUIRE(out.deep_supervision.size() == 4);
   Tensor loss;
   auto add = [&](const Tensor& y) {
     Tensor term = ops::mean(ops::mul(y, y));
@@ -103,11 +105,13 @@ TEST_CASE("MTI-Net NYUD matches the PyTorch golden model in f64") {
     check_golden(golden, "train." + task, nhwc_to_nchw(y));
     add(y);
   }
-  for (size_t s = 0; s < out.deep_supervision.size(); ++s)
+  for (size_t s = 0; s < out.deep_supervision.size(); ++s) {
+    CHECK(out.deep_supervision[s].size() == tasks.auxiliary.size());
     for (const auto& [task, y] : out.deep_supervision[s]) {
       check_golden(golden, "train.deep_supervision." + std::to_string(s) + "." + task, nhwc_to_nchw(y));
       add(y);
     }
+  }
   check_golden(golden, "train.loss", loss);
   loss.backward();
   check_golden(golden, "grad.input", nhwc_to_nchw(x.grad()));
@@ -127,3 +131,14 @@ TEST_CASE("MTI-Net NYUD matches the PyTorch golden model in f64") {
   CHECK(checked_grads == 12);
   CHECK(checked_buffers == 4);
 }
+
+}  // namespace
+
+// Input shapes as in tools/golden/mtinet_model.py FIXTURES.
+TEST_CASE("MTI-Net NYUD matches the PyTorch golden model in f64") { check_config(nyud_tasks(), {2, 3, 64, 64}); }
+
+TEST_CASE("MTI-Net NYUD with auxiliary tasks matches the PyTorch golden model in f64") {
+  check_config(nyud_aux_tasks(), {2, 3, 32, 64});
+}
+
+TEST_CASE("MTI-Net PASCAL matches the PyTorch golden model in f64") { check_config(pascal_tasks(), {2, 3, 32, 64}); }

@@ -4,10 +4,10 @@ The network below follows shared/MTINET.md and uses the reference repository's p
 tests/fixtures/reference/<config>_state_dict.tsv), so a state dict written by mtinet's Module::save loads as is.
 
 Two modes:
-  fixture (default): weights and input come from a closed-form integer formula that the C++ test evaluates
+  fixture (default, all three task sets): weights and input come from a closed-form integer formula that the C++ test evaluates
       identically (see formula_value), so no weights need committing. Runs eval forward, then train forward +
       backward in float64, and writes samples of outputs, deep-supervision predictions, gradients and updated BN
-      running statistics to tests/fixtures/mtinet_model.safetensors.
+      running statistics to tests/fixtures/mtinet_model_<task set>.safetensors.
   dump: --weights W.safetensors (from Module::save) --input X.safetensors (key "input", NCHW) --out O.safetensors:
       loads them, runs a train-mode forward + backward in float64 and writes every output and parameter gradient.
 
@@ -319,7 +319,7 @@ def formula_input(shape):
     return (4.0 * formula_values(math.prod(shape), INPUT_SALT) - 2.0).reshape(shape)
 
 
-def sample(t, target=1000):
+def sample(t, target):
     """Every stride-th element of the flat PyTorch-layout tensor, stride = max(1, numel // target)."""
     flat = t.detach().reshape(-1)
     return flat[:: max(1, flat.numel() // target)].clone()
@@ -369,45 +369,59 @@ def loss_of(out, preds):
     return total
 
 
-def run_fixture(task_set, shape):
+# Per config: input shape (NCHW) and samples per tensor (the fixture stays well under 200 KB).
+FIXTURES = {"nyud": ([2, 3, 64, 64], 1000), "nyud_aux": ([2, 3, 32, 64], 300), "pascal": ([2, 3, 32, 64], 200)}
+
+
+def checked_names(task_set):
+    """Parameters whose gradients and buffers whose updated values the fixture holds, spread over the model."""
+    tasks, aux, _ = TASK_SETS[task_set]
+    t0, tl, al = tasks[0], tasks[-1], aux[-1]
+    grads = ["backbone.conv1.weight", "backbone.stage4.1.fuse_layers.0.3.0.weight",
+             "backbone.stage3.2.branches.2.1.bn2.bias", "fpm_scale_3.non_linear.2.bias",
+             f"fpm_scale_3.se.{al}.squeeze.2.bias", "fpm_scale_2.dimensionality_reduction.downsample.0.weight",
+             f"scale_3.decoders.{t0}.bias", f"scale_0.refinement.{tl}.0.conv1.weight",
+             f"distillation_scale_2.self_attention.{tl}.{aux[0]}.attention.0.weight",
+             f"distillation_scale_0.self_attention.{t0}.{al}.conv.weight",
+             f"heads.{t0}.last_layer.3.bias", f"heads.{tl}.last_layer.1.weight"]
+    buffers = ["backbone.bn1.running_mean", "backbone.stage4.1.branches.3.1.bn2.running_var",
+               f"heads.{t0}.last_layer.1.running_mean", "fpm_scale_3.non_linear.0.bn1.running_var"]
+    return grads, buffers
+
+
+def run_fixture(task_set):
+    shape, target = FIXTURES[task_set]
     model = MTINet(task_set).double()
     check_manifest(model, task_set)
     sd = model.state_dict()
     model.load_state_dict({k: formula_tensor(k, list(v.shape), salt) for salt, (k, v) in enumerate(sd.items())})
     x = formula_input(shape).requires_grad_(True)
-    res = {}
+    res = {"sample_target": torch.tensor(target, dtype=torch.int64)}
     model.eval()
     with torch.no_grad():
         out, preds = model(x)
     for t, y in out.items():
-        res[f"eval.{t}"] = sample(y)
+        res[f"eval.{t}"] = sample(y, target)
     model.train()
     out, preds = model(x)
     for t, y in out.items():
-        res[f"train.{t}"] = sample(y)
+        res[f"train.{t}"] = sample(y, target)
     for s, scale in enumerate(preds):
         for a, y in scale.items():
-            res[f"train.deep_supervision.{s}.{a}"] = sample(y)
+            res[f"train.deep_supervision.{s}.{a}"] = sample(y, target)
     loss = loss_of(out, preds)
     loss.backward()
     res["train.loss"] = loss.detach().reshape(())
-    res["grad.input"] = sample(x.grad)
-    params = dict(model.named_parameters())
-    for name in ["backbone.conv1.weight", "backbone.stage4.1.fuse_layers.0.3.0.weight",
-                 "backbone.stage3.2.branches.2.1.bn2.bias", "fpm_scale_3.non_linear.2.bias",
-                 "fpm_scale_3.se.depth.squeeze.2.bias", "fpm_scale_2.dimensionality_reduction.downsample.0.weight",
-                 "scale_3.decoders.semseg.bias", "scale_0.refinement.depth.0.conv1.weight",
-                 "distillation_scale_2.self_attention.depth.semseg.attention.0.weight",
-                 "distillation_scale_0.self_attention.semseg.depth.conv.weight",
-                 "heads.semseg.last_layer.3.bias", "heads.depth.last_layer.1.weight"]:
-        res[f"grad.{name}"] = sample(params[name].grad)
-    buffers = dict(model.named_buffers())
-    for name in ["backbone.bn1.running_mean", "backbone.stage4.1.branches.3.1.bn2.running_var",
-                 "heads.semseg.last_layer.1.running_mean", "fpm_scale_3.non_linear.0.bn1.running_var"]:
-        res[f"buffer.{name}"] = buffers[name].detach().clone()
+    res["grad.input"] = sample(x.grad, target)
+    params, buffers = dict(model.named_parameters()), dict(model.named_buffers())
+    grad_names, buffer_names = checked_names(task_set)
+    for name in grad_names:
+        res[f"grad.{name}"] = sample(params[name].grad, target)
+    for name in buffer_names:
+        res[f"buffer.{name}"] = sample(buffers[name], target)
     meta = {"task_set": task_set, "input_shape": ",".join(map(str, shape)), "input_salt": INPUT_SALT,
             "loss": "sum of mean(y*y) over final and deep-supervision predictions",
-            "sample": "flat[::max(1, numel // 1000)] in PyTorch layout"}
+            "sample": "flat[::max(1, numel // sample_target)] in PyTorch layout"}
     write_safetensors(f"mtinet_model_{task_set}.safetensors", res, meta)
 
 
@@ -432,7 +446,7 @@ def run_dump(task_set, weights, inp, out_path):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--tasks", default="nyud", choices=sorted(TASK_SETS))
+    ap.add_argument("--tasks", default="nyud", choices=sorted(TASK_SETS), help="task set of dump mode")
     ap.add_argument("--weights")
     ap.add_argument("--input")
     ap.add_argument("--out")
@@ -443,7 +457,8 @@ def main():
             raise SystemExit("dump mode needs --weights, --input and --out")
         run_dump(args.tasks, args.weights, args.input, args.out)
     else:
-        run_fixture(args.tasks, [2, 3, 64, 64])
+        for task_set in FIXTURES:
+            run_fixture(task_set)
 
 
 if __name__ == "__main__":
