@@ -22,19 +22,24 @@ ModelConfig ModelConfig::from_json(const nlohmann::json& j) {
     else if (key == "backbone") c.backbone = string_value(j, key);
     else if (key == "tasks") c.tasks = string_value(j, key);
     else if (key == "task") c.task = string_value(j, key);
+    else if (key == "fpm_grouping") c.fpm_grouping = string_value(j, key);
     else if (key == "seed") {
       MTINET_CHECK(value.is_number_unsigned() || (value.is_number_integer() && value.get<int64_t>() >= 0),
                    "model config: key 'seed' must be a non-negative integer, got ", value.dump());
       c.seed = value.get<uint64_t>();
     } else {
-      MTINET_FAIL("model config: unknown key '", key, "' (expected model, backbone, tasks, task, seed)");
+      MTINET_FAIL("model config: unknown key '", key, "' (expected model, backbone, tasks, task, seed, fpm_grouping)");
     }
   }
   return c;
 }
 
 nlohmann::json ModelConfig::to_json() const {
-  nlohmann::json j = {{"model", model}, {"backbone", backbone}, {"tasks", tasks}, {"seed", seed}};
+  nlohmann::json j = {{"model", model},
+                      {"backbone", backbone},
+                      {"tasks", tasks},
+                      {"seed", seed},
+                      {"fpm_grouping", fpm_grouping}};
   if (!task.empty()) j["task"] = task;
   return j;
 }
@@ -53,6 +58,10 @@ std::shared_ptr<MultiTaskNetwork> build_model(const ModelConfig& c) {
     MTINET_FAIL("model config: key 'tasks': ", e.what());
   }
   Rng rng(c.seed);
+  MTINET_CHECK(c.fpm_grouping == "reference" || c.fpm_grouping == "paper", "model config: unknown value '",
+               c.fpm_grouping, "' for key 'fpm_grouping' (expected reference or paper)");
+  MTINET_CHECK(c.fpm_grouping == "reference" || c.model == "mtinet", "model config: key 'fpm_grouping' applies only ",
+               "to model 'mtinet', not '", c.model, "'");
   if (c.model == "single_task") {
     MTINET_CHECK(!c.task.empty(), "model config: model 'single_task' needs key 'task' (one of task set '", c.tasks,
                  "')");
@@ -65,7 +74,9 @@ std::shared_ptr<MultiTaskNetwork> build_model(const ModelConfig& c) {
     return std::make_shared<SingleTaskModel>(single, backbone, rng);
   }
   MTINET_CHECK(c.task.empty(), "model config: key 'task' applies only to model 'single_task', not '", c.model, "'");
-  if (c.model == "mtinet") return std::make_shared<MtiNet>(tasks, backbone, rng);
+  if (c.model == "mtinet")
+    return std::make_shared<MtiNet>(
+        tasks, backbone, rng, c.fpm_grouping == "paper" ? FpmGrouping::AcrossTasks : FpmGrouping::AdjacentChannels);
   if (c.model == "baseline") return std::make_shared<MultiTaskBaseline>(tasks, backbone, rng);
   if (c.model == "padnet") return std::make_shared<PadNet>(tasks, backbone, rng);
   MTINET_FAIL("model config: unknown value '", c.model, "' for key 'model' (expected mtinet, baseline, single_task, ",

@@ -1,6 +1,7 @@
 // Builds a model from a small config, e.g. from JSON:
 //   {"model": "mtinet"|"baseline"|"single_task"|"padnet", "backbone": "hrnet_w18_small_v2"|"hrnet_w18"|"hrnet_w48",
-//    "tasks": "nyud"|"nyud_aux"|"pascal", "task": "<name>" (single_task only), "seed": <int>}
+//    "tasks": "nyud"|"nyud_aux"|"pascal", "task": "<name>" (single_task only), "seed": <int>,
+//    "fpm_grouping": "reference"|"paper" (mtinet only; see FpmGrouping)}
 // Every key is optional except "task" for single_task; unknown keys or values throw an Error naming them.
 #pragma once
 #include <cstdint>
@@ -19,6 +20,7 @@ struct ModelConfig {
   std::string tasks = "nyud";
   std::string task;   // the single task of a single_task model
   uint64_t seed = 0;  // initialisation seed
+  std::string fpm_grouping = "reference";  // MTI-Net FPM mask: "reference" code or "paper" reading
 
   static ModelConfig from_json(const nlohmann::json& j);
   nlohmann::json to_json() const;

@@ -44,8 +44,19 @@ InitialTaskPrediction::Result InitialTaskPrediction::forward(const Tensor& x,
   return r;
 }
 
-FeaturePropagation::FeaturePropagation(const std::vector<std::string>& auxiliary, int64_t channels, Rng& rng)
-    : tasks_(auxiliary) {
+Tensor interleave_channels(const Tensor& x, int64_t groups, int64_t members) {
+  MTINET_CHECK(x.ndim() >= 1 && x.dim(-1) == groups * members, "interleave_channels: input ", x.describe(),
+               " does not have ", groups, " x ", members, " channels");
+  std::vector<Tensor> parts;
+  parts.reserve(size_t(groups * members));
+  for (int64_t m = 0; m < members; ++m)
+    for (int64_t g = 0; g < groups; ++g) parts.push_back(ops::slice_channels(x, g * members + m, g * members + m + 1));
+  return ops::concat_channels(parts);
+}
+
+FeaturePropagation::FeaturePropagation(const std::vector<std::string>& auxiliary, int64_t channels, Rng& rng,
+                                       FpmGrouping grouping)
+    : grouping_(grouping), tasks_(auxiliary) {
   const int64_t shared = int64_t(auxiliary.size()) * channels;
   MTINET_CHECK(shared / 4 > 0, "FeaturePropagation: ", auxiliary.size(), " tasks x ", channels,
                " channels is too small");
@@ -63,15 +74,24 @@ std::map<std::string, Tensor> FeaturePropagation::forward(const std::map<std::st
   std::vector<Tensor> parts;
   for (const std::string& t : tasks_) parts.push_back(feature_of(features, t, "FeaturePropagation"));
   Tensor concat = ops::concat_channels(parts);  // task-major: channel n*C + c is task n's channel c
-  // The reference views the N*C channels as (C, N) and softmaxes over N: groups of N adjacent channels.
-  Tensor mask = ops::grouped_softmax(non_linear_->forward(concat), int64_t(tasks_.size()));
+  const int64_t n = int64_t(tasks_.size()), c = concat.dim(-1) / n;
+  Tensor logits = non_linear_->forward(concat);
+  Tensor mask;
+  if (grouping_ == FpmGrouping::AdjacentChannels) {
+    // The reference views the N*C channels as (C, N) and softmaxes over N: groups of N adjacent channels.
+    mask = ops::grouped_softmax(logits, n);
+  } else {
+    // Bring the N copies of each channel together, softmax over them, and restore the task-major order.
+    mask = interleave_channels(ops::grouped_softmax(interleave_channels(logits, n, c), n), c, n);
+  }
   Tensor shared = dimensionality_reduction_->forward(ops::mul(mask, concat));
   std::map<std::string, Tensor> out;
   for (const std::string& t : tasks_) out[t] = ops::add(se_[t]->forward(shared), features.at(t));
   return out;
 }
 
-MtiNet::MtiNet(const TaskSet& tasks, const HRNetConfig& backbone, Rng& rng) : MultiTaskNetwork(tasks) {
+MtiNet::MtiNet(const TaskSet& tasks, const HRNetConfig& backbone, Rng& rng, FpmGrouping grouping)
+    : MultiTaskNetwork(tasks) {
   const std::vector<int64_t>& c = backbone.out_channels();
   MTINET_CHECK(c.size() == 4, "MTI-Net needs a 4-branch backbone, got ", c.size(), " branches");
   MTINET_CHECK(!tasks.main.empty(), "MTI-Net: task set '", tasks.name, "' has no main task");
@@ -79,7 +99,8 @@ MtiNet::MtiNet(const TaskSet& tasks, const HRNetConfig& backbone, Rng& rng) : Mu
   const std::vector<std::string> aux = tasks.auxiliary_names();
   backbone_ = register_module("backbone", std::make_shared<HRNet>(backbone, rng));
   for (int s = 3; s >= 1; --s)
-    fpm_[s] = register_module("fpm_scale_" + std::to_string(s), std::make_shared<FeaturePropagation>(aux, c[s], rng));
+    fpm_[s] = register_module("fpm_scale_" + std::to_string(s),
+                              std::make_shared<FeaturePropagation>(aux, c[s], rng, grouping));
   for (int s = 0; s < 4; ++s) {
     int64_t in = s < 3 ? c[s] + c[s + 1] : c[s];
     scale_[s] = register_module("scale_" + std::to_string(s),

@@ -35,15 +35,24 @@ class InitialTaskPrediction : public Module {
   std::map<std::string, std::shared_ptr<Conv2d>> decoders_;
 };
 
-// Feature Propagation Module: a shared representation of all tasks' features, gated per group of N adjacent
-// channels of the task-major concatenation (the reference's view + softmax(dim=2)), reduced to C channels, then
-// re-weighted per task by a squeeze-and-excitation block and added to that task's features.
+// How the FPM's softmax mask groups the N*C channels of the task-major concatenation (channel n*C + c is task n's
+// channel c).
+enum class FpmGrouping {
+  AdjacentChannels,  // the reference code: view (C, N) + softmax over N = groups of N adjacent channels (default)
+  AcrossTasks,       // the paper's reading: softmax over the N tasks' copies of the same channel c
+};
+
+// Feature Propagation Module: a shared representation of all tasks' features, gated by a softmax mask (see
+// FpmGrouping), reduced to C channels, then re-weighted per task by a squeeze-and-excitation block and added to
+// that task's features.
 class FeaturePropagation : public Module {
  public:
-  FeaturePropagation(const std::vector<std::string>& auxiliary, int64_t channels, Rng& rng);
+  FeaturePropagation(const std::vector<std::string>& auxiliary, int64_t channels, Rng& rng,
+                     FpmGrouping grouping = FpmGrouping::AdjacentChannels);
   std::map<std::string, Tensor> forward(const std::map<std::string, Tensor>& features);
 
  private:
+  FpmGrouping grouping_;
   std::vector<std::string> tasks_;
   std::shared_ptr<Sequential> non_linear_;
   std::shared_ptr<BasicBlock> dimensionality_reduction_;
@@ -52,7 +61,8 @@ class FeaturePropagation : public Module {
 
 class MtiNet : public MultiTaskNetwork {
  public:
-  MtiNet(const TaskSet& tasks, const HRNetConfig& backbone, Rng& rng);
+  MtiNet(const TaskSet& tasks, const HRNetConfig& backbone, Rng& rng,
+         FpmGrouping grouping = FpmGrouping::AdjacentChannels);
   // x {N,H,W,3}, H and W divisible by 32. Deep supervision: scales 0..3, every auxiliary task.
   ModelOutput forward(const Tensor& x) override;
   HRNet& backbone() { return *backbone_; }
@@ -64,6 +74,11 @@ class MtiNet : public MultiTaskNetwork {
   std::shared_ptr<MultiTaskDistillation> distillation_[4];
   std::map<std::string, std::shared_ptr<HighResolutionHead>> heads_;
 };
+
+// Reorders channels from groups-major to members-major: channel g*M + m of the result is channel m*G + g of x, for
+// x with G*M channels (G groups of M). interleave_channels(x, N, C) turns a task-major concatenation of N tasks x C
+// channels into channel-major order; interleave_channels(y, C, N) turns it back.
+Tensor interleave_channels(const Tensor& x, int64_t groups, int64_t members);
 
 // Throws an Error naming the size unless x is {N,H,W,3} with H and W divisible by `multiple`.
 void check_input_size(const Tensor& x, int64_t multiple, const char* model);

@@ -312,3 +312,46 @@ TEST_CASE("baselines and PAD-Net forward and backward on CPU in f64") {
     check_gradients(*model);
   }
 }
+
+TEST_CASE("interleave_channels reorders groups-major to members-major and back") {
+  Tensor x = Tensor::from_vector<double>({1, 1, 1, 6}, {0, 1, 2, 3, 4, 5});
+  Tensor y = interleave_channels(x, 2, 3);  // 2 tasks x 3 channels -> channel-major
+  CHECK(y.to_double_vector() == std::vector<double>{0, 3, 1, 4, 2, 5});
+  CHECK(interleave_channels(y, 3, 2).to_double_vector() == x.to_double_vector());
+  CHECK_THROWS_WITH_AS(interleave_channels(x, 4, 2), doctest::Contains("4 x 2"), Error);
+}
+
+TEST_CASE("FPM with the paper's grouping differs from the reference grouping and has correct input gradients") {
+  const std::vector<std::string> aux{"semseg", "depth"};
+  Rng rng_a(21), rng_b(21);
+  FeaturePropagation reference(aux, 16, rng_a, FpmGrouping::AdjacentChannels);
+  FeaturePropagation paper(aux, 16, rng_b, FpmGrouping::AcrossTasks);
+  reference.to(DType::F64);
+  paper.to(DType::F64);
+  Rng rng(22);
+  Tensor fs = random_tensor({2, 3, 3, 16}, rng), fd = random_tensor({2, 3, 3, 16}, rng);
+  {
+    NoGradGuard no_grad;
+    auto a = reference.forward({{"semseg", fs}, {"depth", fd}});
+    auto b = paper.forward({{"semseg", fs}, {"depth", fd}});
+    CHECK(a.at("depth").shape() == Shape{2, 3, 3, 16});
+    CHECK(rel_l2(a.at("semseg"), b.at("semseg")) > 1e-6);  // same weights (same seed), different mask
+  }
+  fs.set_requires_grad(true);
+  fd.set_requires_grad(true);
+  gradcheck(
+      [&](const std::vector<Tensor>& in) {
+        auto out = paper.forward({{"semseg", in[0]}, {"depth", in[1]}});
+        return ops::concat_channels({out.at("semseg"), out.at("depth")});
+      },
+      {fs, fd});
+}
+
+TEST_CASE("factory fpm_grouping selects the FPM mask and is checked") {
+  auto m = build_model(nlohmann::json{{"model", "mtinet"}, {"fpm_grouping", "paper"}});
+  CHECK(m->parameter_count() == 8578179);  // same parameters, different computation
+  CHECK_THROWS_WITH_AS(build_model(nlohmann::json{{"fpm_grouping", "rows"}}), doctest::Contains("'fpm_grouping'"),
+                       Error);
+  CHECK_THROWS_WITH_AS(build_model(nlohmann::json{{"model", "padnet"}, {"fpm_grouping", "paper"}}),
+                       doctest::Contains("'fpm_grouping'"), Error);
+}
