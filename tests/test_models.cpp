@@ -1,6 +1,7 @@
 // Models: state_dict names, shapes, dtypes and parameter counts against the reference PyTorch manifests
 // (tests/fixtures/reference/*.tsv), input-size checks, the factory, and CPU forward/backward smoke runs.
 #include <cmath>
+#include <cstdio>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -8,6 +9,7 @@
 #include "core/ops.h"
 #include "model/baselines.h"
 #include "model/factory.h"
+#include "model/golden_dump.h"
 #include "model/hrnet.h"
 #include "model/mtinet.h"
 #include "test_util.h"
@@ -354,4 +356,24 @@ TEST_CASE("factory fpm_grouping selects the FPM mask and is checked") {
                        Error);
   CHECK_THROWS_WITH_AS(build_model(nlohmann::json{{"model", "padnet"}, {"fpm_grouping", "paper"}}),
                        doctest::Contains("'fpm_grouping'"), Error);
+}
+
+TEST_CASE("write_golden_dump writes outputs and the loss and every gradient in PyTorch layouts") {
+  auto model = build_model(nlohmann::json{{"model", "single_task"}, {"tasks", "nyud"}, {"task", "depth"}});
+  model->to(DType::F64);
+  Rng rng(31);
+  Tensor x = random_tensor({2, 3, 32, 32}, rng);
+  const std::string path = "/tmp/mtinet_test_models_golden_dump.safetensors";
+  write_golden_dump(*model, x, path);
+  SafetensorsContents dump = load_safetensors(path);
+  const Tensor& y = dump.at("out.depth");
+  CHECK(y.shape() == Shape{2, 1, 32, 32});
+  double mean_sq = 0;
+  for (double v : y.to_double_vector()) mean_sq += v * v / double(y.numel());
+  CHECK(dump.at("loss").item() == doctest::Approx(mean_sq).epsilon(1e-12));
+  CHECK(dump.at("grad.input").shape() == Shape{2, 3, 32, 32});
+  CHECK(dump.at("grad.backbone.conv1.weight").shape() == Shape{64, 3, 3, 3});
+  CHECK(dump.at("grad.decoder.last_layer.3.weight").shape() == Shape{1, 270, 1, 1});
+  CHECK(dump.tensors.size() == 3 + model->parameters().size());
+  std::remove(path.c_str());
 }

@@ -9,7 +9,9 @@ Two modes:
       backward in float64, and writes samples of outputs, deep-supervision predictions, gradients and updated BN
       running statistics to tests/fixtures/mtinet_model_<task set>.safetensors.
   dump: --weights W.safetensors (from Module::save) --input X.safetensors (key "input", NCHW) --out O.safetensors:
-      loads them, runs a train-mode forward + backward in float64 and writes every output and parameter gradient.
+      loads them, runs a train-mode forward + backward in float64 and writes every output and parameter gradient;
+      with --compare OURS.safetensors (written by mtinet's write_golden_dump, model/golden_dump.h) it then checks
+      every tensor to 1e-8 relative L2.
 
 Loss used for the gradients (both modes): sum over every final and deep-supervision prediction y of mean(y * y).
 Run with Debian's /usr/bin/python3 (python3-torch).
@@ -444,18 +446,47 @@ def run_dump(task_set, weights, inp, out_path):
     write_safetensors(os.path.abspath(out_path), res, {"task_set": task_set})
 
 
+def compare(ours_path, reference_path, tolerance=1e-8):
+    """Relative L2 error of every tensor of ours against the reference; gradients that are zero up to rounding on
+    both sides (e.g. of a conv bias followed by a training-mode BatchNorm) are reported but not judged."""
+    ours, ref = read_safetensors(ours_path), read_safetensors(reference_path)
+    if set(ours) != set(ref):
+        raise SystemExit(f"key sets differ: only ours {sorted(set(ours) - set(ref))[:10]}, "
+                         f"only reference {sorted(set(ref) - set(ours))[:10]}")
+    worst, failed = (0.0, None), []
+    for key in sorted(ref):
+        a, b = ours[key].double(), ref[key].double()
+        if a.shape != b.shape:
+            failed.append(f"{key}: shape {list(a.shape)} vs {list(b.shape)}")
+            continue
+        if float(b.norm()) < 1e-12 and float(a.norm()) < 1e-12:
+            continue
+        err = float((a - b).norm() / b.norm().clamp_min(1e-300))
+        worst = max(worst, (err, key))
+        if not err <= tolerance:
+            failed.append(f"{key}: relative L2 {err:.3e}")
+    print(f"compared {len(ref)} tensors; worst relative L2 {worst[0]:.3e} ({worst[1]})")
+    for line in failed:
+        print("FAIL", line)
+    return not failed
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--tasks", default="nyud", choices=sorted(TASK_SETS), help="task set of dump mode")
     ap.add_argument("--weights")
     ap.add_argument("--input")
     ap.add_argument("--out")
+    ap.add_argument("--compare", metavar="OURS", help="dump mode: compare OURS (from mtinet's write_golden_dump) "
+                    "with --out, to 1e-8 relative L2; exit status 1 on failure")
     args = ap.parse_args()
     torch.set_grad_enabled(True)
     if args.weights or args.input or args.out:
         if not (args.weights and args.input and args.out):
             raise SystemExit("dump mode needs --weights, --input and --out")
         run_dump(args.tasks, args.weights, args.input, args.out)
+        if args.compare and not compare(args.compare, args.out):
+            sys.exit(1)
     else:
         for task_set in FIXTURES:
             run_fixture(task_set)
