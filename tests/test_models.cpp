@@ -1,9 +1,11 @@
 // Models: state_dict names, shapes, dtypes and parameter counts against the reference PyTorch manifests
 // (tests/fixtures/reference/*.tsv), input-size checks, the factory, and CPU forward/backward smoke runs.
+#include <cmath>
 #include <fstream>
 #include <set>
 #include <sstream>
 
+#include "core/ops.h"
 #include "model/baselines.h"
 #include "model/factory.h"
 #include "model/hrnet.h"
@@ -208,4 +210,99 @@ TEST_CASE("factory rejects unknown keys and values and names them") {
   ModelConfig c = ModelConfig::from_json({{"model", "padnet"}, {"backbone", "hrnet_w48"}, {"seed", 7}});
   CHECK(ModelConfig::from_json(c.to_json()).to_json() == c.to_json());
   CHECK(c.seed == 7);
+}
+
+namespace {
+
+bool all_finite(const Tensor& t) {
+  for (double v : t.to_double_vector())
+    if (!std::isfinite(v)) return false;
+  return true;
+}
+
+// Sum of the means of every prediction: a scalar that depends on every output, for backward.
+Tensor total_of(const ModelOutput& out) {
+  Tensor loss;
+  auto add = [&](const Tensor& t) { loss = loss.defined() ? ops::add(loss, ops::mean(t)) : ops::mean(t); };
+  for (const auto& [task, y] : out.tasks) add(y);
+  for (const auto& scale : out.deep_supervision)
+    for (const auto& [task, y] : scale) add(y);
+  return loss;
+}
+
+// Every parameter got a finite gradient, and a non-zero one except possibly the first Linear of an SE block (its
+// few hidden units, 2 at 36 channels, can all sit below the ReLU's kink for a whole batch).
+void check_gradients(const Module& model) {
+  int64_t zero = 0, total = 0;
+  for (const StateEntry& e : model.state_entries()) {
+    if (e.is_buffer) continue;
+    CAPTURE(e.name);
+    REQUIRE(e.tensor.grad().defined());
+    CHECK(all_finite(e.tensor.grad()));
+    bool any = false;
+    for (double v : e.tensor.grad().to_double_vector()) any = any || v != 0;
+    if (!any) MESSAGE("zero gradient: " << e.name);
+    zero += !any && e.name.find(".squeeze.0.") == std::string::npos;
+    ++total;
+  }
+  CHECK(zero == 0);
+  CHECK(total > 0);
+}
+
+}  // namespace
+
+TEST_CASE("MTI-Net NYUD forward and backward on CPU in f64 at 64x96") {
+  Rng rng(10);
+  MtiNet model(nyud_tasks(), HRNetConfig::w18_small_v2(), rng);
+  model.to(DType::F64);
+  Tensor x = random_tensor({2, 64, 96, 3}, rng, -2.0, 2.0);
+  ModelOutput out = model.forward(x);
+  REQUIRE(out.tasks.size() == 2);
+  CHECK(out.tasks.at("semseg").shape() == Shape{2, 64, 96, 40});
+  CHECK(out.tasks.at("depth").shape() == Shape{2, 64, 96, 1});
+  REQUIRE(out.deep_supervision.size() == 4);
+  for (int s = 0; s < 4; ++s) {
+    CAPTURE(s);
+    int64_t h = 64 / (4 << s), w = 96 / (4 << s);
+    REQUIRE(out.deep_supervision[s].size() == 2);
+    CHECK(out.deep_supervision[s].at("semseg").shape() == Shape{2, h, w, 40});
+    CHECK(out.deep_supervision[s].at("depth").shape() == Shape{2, h, w, 1});
+    for (const auto& [task, y] : out.deep_supervision[s]) CHECK(all_finite(y));
+  }
+  for (const auto& [task, y] : out.tasks) CHECK(all_finite(y));
+  total_of(out).backward();
+  check_gradients(model);
+
+  // Eval mode uses the running statistics the training pass just updated: different but finite outputs.
+  model.eval();
+  ModelOutput eval_out = model.forward(x);
+  CHECK(all_finite(eval_out.tasks.at("semseg")));
+  CHECK(rel_l2(eval_out.tasks.at("semseg"), out.tasks.at("semseg")) > 1e-6);
+}
+
+TEST_CASE("baselines and PAD-Net forward and backward on CPU in f64") {
+  for (const char* kind : {"baseline", "single_task", "padnet"}) {
+    CAPTURE(kind);
+    nlohmann::json cfg = {{"model", kind}, {"tasks", "nyud_aux"}, {"seed", 3}};
+    if (std::string(kind) == "single_task") cfg["task"] = "depth";
+    auto model = build_model(cfg);
+    model->to(DType::F64);
+    Rng rng(11);
+    Tensor x = random_tensor({2, 40, 56, 3}, rng, -2.0, 2.0);  // no divisibility needed
+    ModelOutput out = model->forward(x);
+    for (const TaskSpec& t : model->tasks().main) {
+      CAPTURE(t.name);
+      CHECK(out.tasks.at(t.name).shape() == Shape{2, 40, 56, t.channels});
+      CHECK(all_finite(out.tasks.at(t.name)));
+    }
+    if (std::string(kind) == "padnet") {
+      REQUIRE(out.deep_supervision.size() == 1);
+      CHECK(out.deep_supervision[0].size() == 4);
+      CHECK(out.deep_supervision[0].at("normals").shape() == Shape{2, 10, 14, 3});
+    } else {
+      CHECK(out.deep_supervision.empty());
+    }
+    total_of(out).backward();
+    check_gradients(*model);
+  }
 }
