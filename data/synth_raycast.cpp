@@ -18,8 +18,7 @@ Vec3 box_to_local(Vec3 v, double c, double s) { return {c * v.x - s * v.z, v.y, 
 Vec3 box_to_world(Vec3 v, double c, double s) { return {c * v.x + s * v.z, v.y, -s * v.x + c * v.z}; }
 
 // Slab intersection; returns the entry t (> t_min) and the entry axis/sign, or infinity.
-double intersect_box(const SceneObject& o, Vec3 origin, Vec3 dir, Vec3& normal) {
-  double c = std::cos(o.yaw), s = std::sin(o.yaw);
+double intersect_box(const SceneObject& o, double c, double s, Vec3 origin, Vec3 dir, Vec3& normal) {
   Vec3 p = box_to_local(origin - o.center, c, s), d = box_to_local(dir, c, s);
   const double pv[3] = {p.x, p.y, p.z}, dv[3] = {d.x, d.y, d.z}, hv[3] = {o.half_extent.x, o.half_extent.y,
                                                                             o.half_extent.z};
@@ -89,9 +88,34 @@ double intersect_cylinder(const SceneObject& o, Vec3 origin, Vec3 dir, Vec3& nor
   return t_near;
 }
 
-double intersect_object(const SceneObject& o, Vec3 origin, Vec3 dir, Vec3& normal) {
+// An object with what every ray test needs precomputed: the box rotation and a bounding sphere that rejects most
+// rays (and hits farther than the nearest so far) before the exact test.
+struct PreparedObject {
+  const SceneObject* object;
+  double cos_yaw, sin_yaw;
+  double bound_radius2;
+};
+
+PreparedObject prepare(const SceneObject& o) {
+  PreparedObject p{&o, std::cos(o.yaw), std::sin(o.yaw), 0};
+  double r2 = o.kind == ShapeKind::Box      ? dot(o.half_extent, o.half_extent)
+              : o.kind == ShapeKind::Sphere ? o.radius * o.radius
+                                            : o.radius * o.radius + o.half_extent.y * o.half_extent.y;
+  p.bound_radius2 = r2 * (1 + 1e-9) + 1e-12;  // never clip the exact shape by rounding
+  return p;
+}
+
+// The exact hit of a prepared object, or infinity; t_best lets the bounding sphere skip objects that cannot be
+// nearer than a hit already found.
+double intersect_object(const PreparedObject& p, Vec3 origin, Vec3 dir, double t_best, Vec3& normal) {
+  const SceneObject& o = *p.object;
+  Vec3 oc = origin - o.center;
+  double a = dot(dir, dir), b = dot(oc, dir), c = dot(oc, oc) - p.bound_radius2;
+  double disc = b * b - a * c;
+  if (disc < 0 || (c > 0 && b > 0)) return kInf;  // misses the bound, or the bound lies behind the origin
+  if ((-b - std::sqrt(disc)) / a >= t_best) return kInf;
   switch (o.kind) {
-    case ShapeKind::Box: return intersect_box(o, origin, dir, normal);
+    case ShapeKind::Box: return intersect_box(o, p.cos_yaw, p.sin_yaw, origin, dir, normal);
     case ShapeKind::Sphere: return intersect_sphere(o, origin, dir, normal);
     case ShapeKind::Cylinder: return intersect_cylinder(o, origin, dir, normal);
   }
@@ -166,51 +190,80 @@ double pattern_value(const Appearance& look, Vec3 p) {
   return 0;
 }
 
-Vec3 shade(const Scene& scene, const RayHit& hit, Vec3 point) {
-  const Appearance& look = surface_look(scene, hit.surface);
-  // Texture lookups a hair behind the visible surface, so patterns with cell boundaries on a face's plane (the
-  // floor at y = 0) do not flicker between cells.
-  double v = pattern_value(look, point - 1e-4 * hit.normal);
-  Vec3 albedo = (1 - v) * look.color_a + v * look.color_b;
-  double light = scene.ambient;
-  Vec3 lifted = point + 1e-6 * hit.normal;
-  for (const PointLight& l : scene.lights) {
-    Vec3 to_light = l.position - lifted;
-    double dist2 = dot(to_light, to_light);
-    double cosine = dot(hit.normal, to_light) / std::sqrt(dist2);
-    if (cosine <= 0) continue;
-    // Shadows: any object between the point and the light (the room's faces never are).
-    bool shadowed = false;
-    Vec3 unused;
-    for (const SceneObject& o : scene.objects)
-      if (intersect_object(o, lifted, to_light, unused) < 1.0) { shadowed = true; break; }
-    if (!shadowed) light += l.intensity * cosine / (1.0 + dist2 / 16.0);
+// Ray queries against one scene, with its objects prepared once.
+class Tracer {
+ public:
+  explicit Tracer(const Scene& scene) : scene_(scene) {
+    for (const SceneObject& o : scene.objects) prepared_.push_back(prepare(o));
   }
-  return light * albedo;
-}
 
-// Gamma-encodes a linear intensity; the sensor noise is added after encoding, so it is even across brightness.
+  RayHit nearest(Vec3 origin, Vec3 dir, double t_max) const {
+    RayHit hit = intersect_room(scene_, origin, dir);
+    if (hit.t >= t_max) hit = RayHit{};
+    for (size_t i = 0; i < prepared_.size(); ++i) {
+      Vec3 n;
+      double t = intersect_object(prepared_[i], origin, dir, std::min(hit.t, t_max), n);
+      if (t < hit.t && t < t_max) {
+        hit.t = t;
+        hit.surface = kNumRoomFaces + int(i);
+        hit.normal = n;
+      }
+    }
+    if (hit.surface != kNoSurface && dot(hit.normal, dir) > 0) hit.normal = -hit.normal;
+    return hit;
+  }
+
+  // Whether an object lies on the segment origin + t dir, t in (0, 1) (the room's faces never do: the segments
+  // run between points inside it).
+  bool blocked(Vec3 origin, Vec3 dir) const {
+    Vec3 unused;
+    for (const PreparedObject& p : prepared_)
+      if (intersect_object(p, origin, dir, 1.0, unused) < 1.0) return true;
+    return false;
+  }
+
+  Vec3 shade(const RayHit& hit, Vec3 point) const {
+    const Appearance& look = surface_look(scene_, hit.surface);
+    // Texture lookups a hair behind the visible surface, so patterns with cell boundaries on a face's plane (the
+    // floor at y = 0) do not flicker between cells.
+    double v = pattern_value(look, point - 1e-4 * hit.normal);
+    Vec3 albedo = (1 - v) * look.color_a + v * look.color_b;
+    double light = scene_.ambient;
+    Vec3 lifted = point + 1e-6 * hit.normal;
+    for (const PointLight& l : scene_.lights) {
+      Vec3 to_light = l.position - lifted;
+      double dist2 = dot(to_light, to_light);
+      double cosine = dot(hit.normal, to_light) / std::sqrt(dist2);
+      if (cosine <= 0 || blocked(lifted, to_light)) continue;  // facing away, or in shadow
+      light += l.intensity * cosine / (1.0 + dist2 / 16.0);
+    }
+    return light * albedo;
+  }
+
+ private:
+  const Scene& scene_;
+  std::vector<PreparedObject> prepared_;
+};
+
+// Gamma-encodes a linear intensity (through a table: pow per channel would dominate the render time); the sensor
+// noise is added after encoding, so it is even across brightness.
 uint8_t encode_srgb(double linear, double noise) {
-  double g = std::pow(std::clamp(linear, 0.0, 1.0), 1.0 / 2.2) + noise;
+  constexpr int kSteps = 4096;
+  static const std::vector<double> table = [] {
+    std::vector<double> t(kSteps + 2);
+    for (int i = 0; i <= kSteps + 1; ++i) t[size_t(i)] = std::pow(std::min(1.0, double(i) / kSteps), 1.0 / 2.2);
+    return t;
+  }();
+  double x = std::clamp(linear, 0.0, 1.0) * kSteps;
+  int i = int(x);
+  double g = table[size_t(i)] + (x - i) * (table[size_t(i) + 1] - table[size_t(i)]) + noise;
   return uint8_t(std::lround(std::clamp(g, 0.0, 1.0) * 255.0));
 }
 
 }  // namespace
 
 RayHit cast_ray(const Scene& scene, Vec3 origin, Vec3 direction, double t_max) {
-  RayHit hit = intersect_room(scene, origin, direction);
-  if (hit.t >= t_max) hit = RayHit{};
-  for (size_t i = 0; i < scene.objects.size(); ++i) {
-    Vec3 n;
-    double t = intersect_object(scene.objects[i], origin, direction, n);
-    if (t < hit.t && t < t_max) {
-      hit.t = t;
-      hit.surface = kNumRoomFaces + int(i);
-      hit.normal = n;
-    }
-  }
-  if (hit.surface != kNoSurface && dot(hit.normal, direction) > 0) hit.normal = -hit.normal;
-  return hit;
+  return Tracer(scene).nearest(origin, direction, t_max);
 }
 
 int surface_label(const Scene& scene, int surface) {
@@ -234,11 +287,12 @@ SceneRender render_scene(const Scene& scene, Rng& rng, double pixel_noise) {
   r.depth.assign(n, 0.0f);
   r.normal.assign(3 * n, 0.0f);
   r.surface.assign(n, kNoSurface);
+  const Tracer tracer(scene);
   for (int row = 0; row < r.height; ++row) {
     for (int col = 0; col < r.width; ++col) {
       size_t i = size_t(row) * size_t(r.width) + size_t(col);
       Vec3 dir = cam.ray_direction(row, col);
-      RayHit hit = cast_ray(scene, cam.position, dir);
+      RayHit hit = tracer.nearest(cam.position, dir, kInf);
       Vec3 color{0, 0, 0};
       if (hit.surface != kNoSurface) {
         Vec3 point = cam.position + hit.t * dir;
@@ -249,7 +303,7 @@ SceneRender render_scene(const Scene& scene, Rng& rng, double pixel_noise) {
         r.normal[3 * i] = float(nc.x);
         r.normal[3 * i + 1] = float(nc.y);
         r.normal[3 * i + 2] = float(nc.z);
-        color = shade(scene, hit, point);
+        color = tracer.shade(hit, point);
       }
       r.rgb[3 * i] = encode_srgb(color.x, pixel_noise * rng.normal());
       r.rgb[3 * i + 1] = encode_srgb(color.y, pixel_noise * rng.normal());

@@ -118,10 +118,11 @@ Camera look_at(Vec3 eye, Vec3 target, double roll, int height, int width) {
 
 namespace {
 
-enum class Placement : uint8_t { Floor, AgainstWall, OnWall };
+enum class Placement : uint8_t { Floor, AgainstWall, OnWall, OnTop };
 
 // A kind of object the generator places: its shape, class, size range (full width, height, depth) and where it
-// goes. For cylinders width = diameter; OnWall objects have depth = thickness and a range for their bottom height.
+// goes. For cylinders width = diameter; OnWall objects have depth = thickness and a range for their bottom height;
+// OnTop objects stand on a piece of furniture (or on the floor when there is none).
 struct ObjectType {
   ShapeKind kind;
   int label;
@@ -139,6 +140,11 @@ const ObjectType kCatalogue[] = {
     {ShapeKind::Box, cls::kDresser, Placement::AgainstWall, {0.8, 0.7, 0.45}, {1.4, 1.1, 0.6}},
     {ShapeKind::Box, cls::kRefrigerator, Placement::AgainstWall, {0.6, 1.6, 0.6}, {0.8, 1.9, 0.75}},
     {ShapeKind::Box, cls::kNightStand, Placement::AgainstWall, {0.4, 0.5, 0.35}, {0.55, 0.65, 0.45}},
+    {ShapeKind::Box, cls::kCounter, Placement::AgainstWall, {1.2, 0.85, 0.55}, {2.4, 0.95, 0.65}},
+    {ShapeKind::Box, cls::kShelves, Placement::AgainstWall, {0.6, 0.8, 0.25}, {1.2, 1.8, 0.4}},
+    {ShapeKind::Box, cls::kBathtub, Placement::AgainstWall, {1.5, 0.5, 0.7}, {1.7, 0.6, 0.8}},
+    {ShapeKind::Box, cls::kToilet, Placement::AgainstWall, {0.36, 0.4, 0.6}, {0.42, 0.5, 0.7}},
+    {ShapeKind::Cylinder, cls::kPerson, Placement::Floor, {0.4, 1.5, 0}, {0.5, 1.85, 0}},
     {ShapeKind::Box, cls::kSofa, Placement::Floor, {1.6, 0.7, 0.8}, {2.2, 0.9, 1.0}},
     {ShapeKind::Box, cls::kBox, Placement::Floor, {0.3, 0.25, 0.3}, {0.6, 0.5, 0.6}},
     {ShapeKind::Box, cls::kFloorMat, Placement::Floor, {0.8, 0.01, 0.6}, {2.0, 0.02, 1.4}},
@@ -147,10 +153,18 @@ const ObjectType kCatalogue[] = {
     {ShapeKind::Cylinder, cls::kLamp, Placement::Floor, {0.24, 1.2, 0}, {0.4, 1.7, 0}},
     {ShapeKind::Cylinder, cls::kBag, Placement::Floor, {0.24, 0.3, 0}, {0.4, 0.45, 0}},
     {ShapeKind::Cylinder, cls::kOtherProp, Placement::Floor, {0.24, 0.3, 0}, {0.36, 0.45, 0}},
+    {ShapeKind::Box, cls::kBooks, Placement::OnTop, {0.15, 0.04, 0.2}, {0.35, 0.25, 0.3}},
+    {ShapeKind::Box, cls::kBox, Placement::OnTop, {0.15, 0.1, 0.15}, {0.4, 0.3, 0.4}},
+    {ShapeKind::Box, cls::kTelevision, Placement::OnTop, {0.5, 0.35, 0.08}, {0.9, 0.6, 0.15}},
+    {ShapeKind::Cylinder, cls::kLamp, Placement::OnTop, {0.12, 0.25, 0}, {0.25, 0.5, 0}},
+    {ShapeKind::Cylinder, cls::kOtherProp, Placement::OnTop, {0.06, 0.08, 0}, {0.16, 0.3, 0}},
     {ShapeKind::Box, cls::kPicture, Placement::OnWall, {0.4, 0.3, 0.03}, {1.0, 0.8, 0.03}, 1.1, 1.5},
     {ShapeKind::Box, cls::kWindow, Placement::OnWall, {0.8, 0.8, 0.04}, {1.5, 1.3, 0.04}, 0.8, 1.1},
     {ShapeKind::Box, cls::kDoor, Placement::OnWall, {0.8, 2.0, 0.05}, {0.95, 2.1, 0.05}, 0, 0},
     {ShapeKind::Box, cls::kWhiteboard, Placement::OnWall, {1.0, 0.7, 0.03}, {1.8, 1.1, 0.03}, 0.9, 1.2},
+    {ShapeKind::Box, cls::kCurtain, Placement::OnWall, {1.0, 1.6, 0.06}, {2.0, 2.2, 0.06}, 0.2, 0.5},
+    {ShapeKind::Box, cls::kBlinds, Placement::OnWall, {0.8, 0.8, 0.03}, {1.4, 1.2, 0.03}, 0.9, 1.1},
+    {ShapeKind::Box, cls::kMirror, Placement::OnWall, {0.4, 0.6, 0.02}, {0.8, 1.2, 0.02}, 0.9, 1.2},
     {ShapeKind::Box, cls::kTelevision, Placement::OnWall, {0.8, 0.5, 0.08}, {1.2, 0.7, 0.08}, 1.0, 1.4},
 };
 constexpr int kCatalogueSize = int(sizeof(kCatalogue) / sizeof(kCatalogue[0]));
@@ -202,36 +216,61 @@ class SceneBuilder {
     return true;
   }
 
+  // The radius of an object's footprint on the floor, whatever its yaw.
+  static double footprint_radius(const SceneObject& o) {
+    return o.kind == ShapeKind::Box ? std::hypot(o.half_extent.x, o.half_extent.z) : o.radius;
+  }
+
   bool try_place(const ObjectType& t) {
     Vec3 size = random_size(t);
     SceneObject o = make_object(t);
-    const Vec3 room = s_.room_size;
     if (t.kind == ShapeKind::Cylinder) {
       o.radius = size.x / 2;
       o.half_extent = {o.radius, size.y / 2, o.radius};
-      o.center = {rng_.uniform(o.radius, room.x - o.radius), size.y / 2, rng_.uniform(o.radius, room.z - o.radius)};
-      Footprint f{o.center.x, o.center.z, o.radius};
-      if (!free_on_floor(f)) return false;
-      floor_.push_back(f);
-      s_.objects.push_back(o);
-      return true;
+    } else {
+      o.half_extent = 0.5 * size;
     }
-    o.half_extent = 0.5 * size;
-    if (t.placement == Placement::Floor) {
-      o.yaw = rng_.uniform(0, kPi);
-      double r = std::hypot(o.half_extent.x, o.half_extent.z);
-      if (2 * r + 0.1 > std::min(room.x, room.z)) return false;
-      o.center = {rng_.uniform(r, room.x - r), o.half_extent.y, rng_.uniform(r, room.z - r)};
-      Footprint f{o.center.x, o.center.z, r};
-      // A floor mat lies under things: it only has to keep clear of the camera.
-      if (t.label == cls::kFloorMat) f.r = 0;
-      if (!free_on_floor(f)) return false;
-      if (f.r > 0) floor_.push_back(f);
-      tops_.push_back(int(s_.objects.size()));
-      s_.objects.push_back(o);
-      return true;
-    }
-    // Against or on a wall: the box's local x runs along the wall, its local z (depth) points into the room.
+    if (t.placement == Placement::OnTop && !tops_.empty()) return place_on_top(o);
+    if (t.placement == Placement::OnTop || t.placement == Placement::Floor)
+      return place_on_floor(o, /*under_things=*/t.label == cls::kFloorMat);
+    return place_at_wall(o, t);
+  }
+
+  // Anywhere on the floor, clear of the camera and (unless it is a mat) of the other floor objects.
+  bool place_on_floor(SceneObject& o, bool under_things) {
+    const Vec3 room = s_.room_size;
+    if (o.kind == ShapeKind::Box) o.yaw = rng_.uniform(0, kPi);
+    double r = footprint_radius(o);
+    if (2 * r + 0.1 > std::min(room.x, room.z)) return false;
+    o.center = {rng_.uniform(r, room.x - r), o.half_extent.y, rng_.uniform(r, room.z - r)};
+    Footprint f{o.center.x, o.center.z, under_things ? 0.0 : r};
+    if (!free_on_floor(f)) return false;
+    if (!under_things) floor_.push_back(f);
+    if (o.kind == ShapeKind::Box) tops_.push_back(int(s_.objects.size()));
+    s_.objects.push_back(o);
+    return true;
+  }
+
+  // Standing on a random piece of furniture with a flat top, its centre over the top's inscribed circle.
+  bool place_on_top(SceneObject& o) {
+    const SceneObject& base = s_.objects[size_t(tops_[size_t(rng_.randint(int64_t(tops_.size())))])];
+    double base_r = std::min(base.half_extent.x, base.half_extent.z), r = footprint_radius(o);
+    if (r > 1.2 * base_r) return false;  // would overhang too far
+    double reach = std::max(0.0, base_r - r) / std::sqrt(2.0);
+    if (o.kind == ShapeKind::Box) o.yaw = base.yaw + rng_.uniform(-0.4, 0.4);
+    o.center = {base.center.x + rng_.uniform(-reach, reach), base.center.y + base.half_extent.y + o.half_extent.y,
+                base.center.z + rng_.uniform(-reach, reach)};
+    if (o.center.y + o.half_extent.y > s_.room_size.y - 0.05) return false;
+    const Vec3& cam = s_.camera.position;
+    if (std::sqrt(dot(o.center - cam, o.center - cam)) < r + o.half_extent.y + kCameraClearance) return false;
+    s_.objects.push_back(o);
+    return true;
+  }
+
+  // Against or on a wall: the box's local x runs along the wall, its local z (depth) points into the room.
+  bool place_at_wall(SceneObject& o, const ObjectType& t) {
+    const Vec3 room = s_.room_size;
+    const Vec3 size = 2.0 * o.half_extent;
     int wall = int(rng_.randint(4));  // 0: z = 0, 1: z = room.z, 2: x = 0, 3: x = room.x
     bool along_x = wall < 2;
     double wall_length = along_x ? room.x : room.z;
@@ -249,7 +288,7 @@ class SceneBuilder {
         if (w.wall == wall && std::abs(w.along - along) < w.half + size.x / 2 + 0.05) return false;
       wall_spans_.push_back({wall, along, size.x / 2});
     } else {
-      Footprint f{o.center.x, o.center.z, std::hypot(o.half_extent.x, o.half_extent.z)};
+      Footprint f{o.center.x, o.center.z, footprint_radius(o)};
       if (!free_on_floor(f)) return false;
       floor_.push_back(f);
       tops_.push_back(int(s_.objects.size()));
@@ -258,6 +297,7 @@ class SceneBuilder {
     return true;
   }
 
+  // Balls, pillows and lamp shades: mostly on furniture, else on the floor.
   void add_sphere() {
     SceneObject o;
     o.kind = ShapeKind::Sphere;
@@ -266,28 +306,9 @@ class SceneBuilder {
     o.look = o.label == 0 ? random_appearance(rng_) : jittered(class_appearance(o.label), rng_);
     o.radius = rng_.uniform(0.1, 0.25);
     o.half_extent = {o.radius, o.radius, o.radius};
-    if (!tops_.empty() && rng_.uniform() < 0.7) {
-      // Resting on top of a box, inside its footprint; boxes are kept clear of the camera already.
-      const SceneObject& base = s_.objects[size_t(tops_[size_t(rng_.randint(int64_t(tops_.size())))])];
-      // Offsets within reach keep the centre inside the top's inscribed circle, whatever the box's yaw.
-      double reach = std::max(0.0, std::min(base.half_extent.x, base.half_extent.z) - o.radius) / std::sqrt(2.0);
-      o.center = {base.center.x + rng_.uniform(-reach, reach), base.center.y + base.half_extent.y + o.radius,
-                  base.center.z + rng_.uniform(-reach, reach)};
-      if (o.center.y + o.radius > s_.room_size.y - 0.05) return;
-      const Vec3& cam = s_.camera.position;
-      if (std::sqrt(dot(o.center - cam, o.center - cam)) < o.radius + kCameraClearance) return;
-      s_.objects.push_back(o);
-      return;
-    }
-    for (int attempt = 0; attempt < 30; ++attempt) {
-      o.center = {rng_.uniform(o.radius, s_.room_size.x - o.radius), o.radius,
-                  rng_.uniform(o.radius, s_.room_size.z - o.radius)};
-      Footprint f{o.center.x, o.center.z, o.radius};
-      if (!free_on_floor(f)) continue;
-      floor_.push_back(f);
-      s_.objects.push_back(o);
-      return;
-    }
+    bool on_top = !tops_.empty() && rng_.uniform() < 0.7;
+    for (int attempt = 0; attempt < 30; ++attempt)
+      if (on_top ? place_on_top(o) : place_on_floor(o, false)) return;
   }
 
   struct WallSpan {
@@ -305,36 +326,48 @@ class SceneBuilder {
 
 Scene random_scene(Rng& rng, int height, int width) {
   Scene s;
-  s.room_size = {rng.uniform(3.0, 6.5), rng.uniform(2.4, 3.2), rng.uniform(3.0, 7.5)};
+  s.room_size = {rng.uniform(3.0, 5.5), rng.uniform(2.4, 3.0), rng.uniform(3.0, 6.0)};
   s.wall_look = jittered(class_appearance(s.wall_label), rng);
   s.floor_look = jittered(class_appearance(s.floor_label), rng);
   s.floor_look.direction = rng.uniform() < 0.5 ? Vec3{1, 0, 0} : Vec3{0, 0, 1};  // planks along x or z
   s.ceiling_look = jittered(class_appearance(s.ceiling_label), rng);
 
-  // A hand-held Kinect: eye height 1.0-1.8 m, looking across the room and somewhat down, slightly rolled.
+  // A hand-held Kinect: eye height 1.0-1.8 m. The furniture keeps clear of the eye, so it is placed first.
   const double margin = 0.4;
   Vec3 eye{rng.uniform(margin, s.room_size.x - margin), rng.uniform(1.0, 1.8),
            rng.uniform(margin, s.room_size.z - margin)};
+  s.camera.position = eye;
+  SceneBuilder builder(s, rng);
+  int n_objects = 12 + int(rng.randint(13));
+  for (int i = 0; i < n_objects; ++i) builder.add_random_object();
+
+  // Mostly aimed at an object (people photograph things), otherwise at a random point across the room; looking
+  // somewhat down and slightly rolled.
+  std::vector<Vec3> aims;
+  for (const SceneObject& o : s.objects)
+    if (std::hypot(o.center.x - eye.x, o.center.z - eye.z) >= 1.2) aims.push_back(o.center);
   Vec3 target;
-  for (int attempt = 0; attempt < 50; ++attempt) {
-    target = {rng.uniform(0.2, s.room_size.x - 0.2), rng.uniform(0.2, 1.3), rng.uniform(0.2, s.room_size.z - 0.2)};
-    if (std::hypot(target.x - eye.x, target.z - eye.z) >= 1.8) break;
+  if (!aims.empty() && rng.uniform() < 0.75) {
+    target = aims[size_t(rng.randint(int64_t(aims.size())))] + Vec3{rng.uniform(-0.3, 0.3), 0, rng.uniform(-0.3, 0.3)};
+    target.y = std::min(target.y, 1.3);
+  } else {
+    for (int attempt = 0; attempt < 50; ++attempt) {
+      target = {rng.uniform(0.2, s.room_size.x - 0.2), rng.uniform(0.2, 1.3), rng.uniform(0.2, s.room_size.z - 0.2)};
+      if (std::hypot(target.x - eye.x, target.z - eye.z) >= 1.8) break;
+    }
   }
   double roll = std::clamp(rng.normal() * 0.05, -0.15, 0.15);
   s.camera = look_at(eye, target, roll, height, width);
 
+  // Ceiling lights, above every object (objects end 5 cm below the ceiling), so none sits inside one.
   int n_lights = 1 + int(rng.randint(2));
   for (int i = 0; i < n_lights; ++i) {
     PointLight l;
-    l.position = {rng.uniform(0.3, s.room_size.x - 0.3), s.room_size.y - 0.15, rng.uniform(0.3, s.room_size.z - 0.3)};
+    l.position = {rng.uniform(0.3, s.room_size.x - 0.3), s.room_size.y - 0.02, rng.uniform(0.3, s.room_size.z - 0.3)};
     l.intensity = rng.uniform(0.9, 1.3) / std::sqrt(double(n_lights));
     s.lights.push_back(l);
   }
   s.ambient = rng.uniform(0.2, 0.35);
-
-  SceneBuilder builder(s, rng);
-  int n_objects = 6 + int(rng.randint(9));
-  for (int i = 0; i < n_objects; ++i) builder.add_random_object();
   return s;
 }
 

@@ -30,9 +30,10 @@ const char* nyu40_class_name(int label);
 // NYUD-40 ids the generator uses.
 namespace cls {
 constexpr int kWall = 1, kFloor = 2, kCabinet = 3, kBed = 4, kChair = 5, kSofa = 6, kTable = 7, kDoor = 8,
-              kWindow = 9, kBookshelf = 10, kPicture = 11, kDesk = 14, kDresser = 17, kPillow = 18, kFloorMat = 20,
-              kCeiling = 22, kRefrigerator = 24, kTelevision = 25, kBox = 29, kWhiteboard = 30, kNightStand = 32,
-              kLamp = 35, kBag = 37, kOtherFurniture = 39, kOtherProp = 40;
+              kWindow = 9, kBookshelf = 10, kPicture = 11, kCounter = 12, kBlinds = 13, kDesk = 14, kShelves = 15,
+              kCurtain = 16, kDresser = 17, kPillow = 18, kMirror = 19, kFloorMat = 20, kCeiling = 22, kBooks = 23,
+              kRefrigerator = 24, kTelevision = 25, kBox = 29, kWhiteboard = 30, kPerson = 31, kNightStand = 32,
+              kToilet = 33, kLamp = 35, kBathtub = 36, kBag = 37, kOtherFurniture = 39, kOtherProp = 40;
 }
 
 // How a surface looks: two colours mixed by a solid (3-D) texture of the world position, so classes differ in
