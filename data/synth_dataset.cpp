@@ -152,16 +152,16 @@ SynthSummary write_synth_dataset(const SynthOptions& o, const std::function<void
   MTINET_CHECK(o.count > 0, "synth: the image count must be positive, got ", o.count);
   MTINET_CHECK(o.height >= 8 && o.width >= 8, "synth: the image size must be at least 8x8, got ", o.height, "x",
                o.width);
+  SynthSummary summary;
+  std::vector<int64_t> train, val;
+  split_ids(o.count, o.val_fraction, o.seed, train, val);  // validates the fraction before anything is written
+  summary.train = int64_t(train.size());
+  summary.val = int64_t(val.size());
   for (const char* sub : {"images", "segmentation", "depth", "normals", "edge", "gt_sets"}) {
     std::error_code ec;
     std::filesystem::create_directories(o.out_dir + "/" + sub, ec);
     MTINET_CHECK(!ec, "synth: cannot create '", o.out_dir, "/", sub, "': ", ec.message());
   }
-  SynthSummary summary;
-  std::vector<int64_t> train, val;
-  split_ids(o.count, o.val_fraction, o.seed, train, val);
-  summary.train = int64_t(train.size());
-  summary.val = int64_t(val.size());
 
   // Exceptions must not leave an OpenMP region: the first is kept and rethrown after the loop.
   std::exception_ptr failure;

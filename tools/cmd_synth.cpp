@@ -51,6 +51,8 @@ int cmd_synth(const std::vector<std::string>& argv) {
   MTINET_CHECK(seed >= 0, "--seed must be non-negative, got ", seed);
   o.seed = uint64_t(seed);
   o.val_fraction = args.get_double("val-fraction", 0.2);
+  MTINET_CHECK(o.count > 0, "--n must be positive, got ", o.count);
+  MTINET_CHECK(o.val_fraction >= 0 && o.val_fraction <= 1, "--val-fraction must be in [0, 1], got ", o.val_fraction);
 
   std::printf("synth: %lld images of %dx%d, seed %llu -> %s\n", static_cast<long long>(o.count), o.height,
               o.width, static_cast<unsigned long long>(o.seed), o.out_dir.c_str());
