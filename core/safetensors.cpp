@@ -115,8 +115,11 @@ Shape parse_shape(const json& v, const std::string& tensor, const std::string& s
   if (!v.is_array()) fail(source, "\"shape\" of tensor '", tensor, "' is not an array");
   Shape shape;
   for (const json& d : v) {
-    if (d.is_number_integer() && !d.is_number_unsigned()) {
-      fail(source, "\"shape\" of tensor '", tensor, "' has the negative dimension ", d.get<int64_t>());
+    if (d.is_number_integer() && !d.is_number_unsigned()) {  // written with a minus sign
+      if (d.get<int64_t>() < 0) {
+        fail(source, "\"shape\" of tensor '", tensor, "' has the negative dimension ", d.get<int64_t>());
+      }
+      fail(source, "\"shape\" of tensor '", tensor, "' holds -0, not a non-negative integer");
     }
     uint64_t u = 0;
     if (!as_u64(d, u)) fail(source, "\"shape\" of tensor '", tensor, "' holds ", d.dump(), ", not an integer");
@@ -215,6 +218,10 @@ void check_coverage(const std::vector<Entry>& sorted, uint64_t data_size, const 
 // Parses and validates the N-byte JSON header that precedes a data buffer of data_size bytes.
 Header parse_header(const uint8_t* text, uint64_t n, uint64_t data_size, const std::string& source) {
   if (n == 0 || text[0] != '{') fail(source, "header does not start with '{'");
+  // JSON text never holds a raw NUL, and nlohmann would take one as the end of input and ignore what follows.
+  if (const void* nul = std::memchr(text, 0, n)) {
+    fail(source, "header is not valid JSON: NUL byte at offset ", static_cast<const uint8_t*>(nul) - text);
+  }
   // nlohmann keeps the last of duplicate keys silently; track the keys of every open object to reject them.
   std::vector<std::set<std::string>> open_objects;
   std::string duplicate;

@@ -41,7 +41,7 @@ TEST_CASE("gradients accumulate into a preallocated flat buffer") {
   CHECK(flat_grad.to_double_vector() == std::vector<double>{2, 4, 0.5, 0.5, 0.5});
 }
 
-TEST_CASE("retain_graph allows a second backward; without it the second backward throws") {
+TEST_CASE("retain_graph allows a second backward, without it the second backward throws") {
   Tensor x = Tensor::from_vector<double>({2}, {0.3, -0.7}).set_requires_grad(true);
   Tensor y = ops::sum(ops::mul(ops::sigmoid(x), x));
   y.backward(/*retain_graph=*/true);

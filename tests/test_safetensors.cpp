@@ -247,6 +247,9 @@ TEST_CASE("safetensors rejects bad header lengths") {
   SUBCASE("longer than the format's 100 MB limit") {
     expect_bad(make_file(h, 1, 100000001), "exceeds the format's limit of 100000000 bytes");
     expect_bad(make_file(h, 1, UINT64_MAX - 1), "exceeds the format's limit");
+    // the limit itself is allowed: this one fails on the file size instead
+    expect_bad(make_file(h, 1, 100000000), "header length 100000000 exceeds the " + std::to_string(h.size() + 1) +
+                                               " bytes that follow the length prefix");
   }
 }
 
@@ -256,6 +259,9 @@ TEST_CASE("safetensors rejects headers that are not a JSON object") {
   SUBCASE("not an object") { expect_bad(make_file("[1,2]", 0), "header does not start with '{'"); }
   SUBCASE("leading whitespace") { expect_bad(make_file(" {}", 0), "header does not start with '{'"); }
   SUBCASE("empty header") { expect_bad(make_file("", 0), "header does not start with '{'"); }
+  SUBCASE("NUL byte (nlohmann would stop reading there)") {
+    expect_bad(make_file(std::string("{}\0xyz", 6), 0), "header is not valid JSON: NUL byte at offset 2");
+  }
   SUBCASE("invalid UTF-8") { expect_bad(make_file("{\"\xff\":1}", 0), "header is not valid JSON"); }
   SUBCASE("duplicate tensor") {
     std::string h = "{" + entry("t", "U8", "[1]", 0, 1) + "," + entry("t", "U8", "[1]", 1, 2) + "}";
@@ -300,6 +306,7 @@ TEST_CASE("safetensors rejects malformed entries") {
   }
   SUBCASE("negative dimension") {
     expect_bad(make_file("{" + entry("t", "U8", "[2,-1]", 0, 0) + "}", 0), "negative dimension -1");
+    expect_bad(make_file("{" + entry("t", "U8", "[-0]", 0, 0) + "}", 0), "holds -0, not a non-negative integer");
   }
   SUBCASE("overflowing element or byte count") {
     expect_bad(make_file("{" + entry("t", "U8", "[4294967296,4294967296]", 0, 0) + "}", 0),
@@ -407,4 +414,29 @@ TEST_CASE("safetensors save errors") {
   SUBCASE("invalid UTF-8 name") { CHECK(save_error({{"\xff", a}}).find("not valid UTF-8") != std::string::npos); }
   CHECK_FALSE(std::filesystem::exists(path));
   CHECK_FALSE(std::filesystem::exists(path + ".tmp"));
+}
+
+TEST_CASE("safetensors: corrupting any header byte fails cleanly with mtinet::Error or still parses") {
+  std::string h = "{\"__metadata__\":{\"k\":\"v\"}," + entry("a", "F32", "[2,3]", 0, 24) + "," +
+                  entry("b", "I64", "[]", 24, 32) + "," + entry("c", "U8", "[0,2]", 32, 32) + "}";
+  const std::vector<uint8_t> good = make_file(h, 32);
+  REQUIRE(error_of(good) == "<no error>");
+  int rejected = 0;
+  for (size_t i = 0; i < 8 + h.size(); ++i) {
+    for (uint8_t v : {uint8_t(0), uint8_t('-'), uint8_t('9'), uint8_t('"'), uint8_t('}'), uint8_t(0xff)}) {
+      std::vector<uint8_t> f = good;
+      f[i] = v;
+      try {
+        SafetensorsContents c = parse_safetensors(f.data(), f.size(), kSource);
+        // still valid: every byte is accounted for
+        size_t total = 0;
+        for (const auto& kv : c.tensors) total += kv.second.nbytes();
+        CHECK(total == 32);
+      } catch (const Error& e) {
+        ++rejected;
+        CHECK(std::string(e.what()).find(kSource) != std::string::npos);
+      }  // anything else (nlohmann exceptions, bad_alloc) escapes and fails the test
+    }
+  }
+  CHECK(rejected > 0);
 }
