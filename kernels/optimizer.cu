@@ -124,8 +124,8 @@ void sum_squares_cuda(const Tensor& x, Tensor& out) {
 
 void scale_by_cuda(Tensor& x, const Tensor& s) {
   check_same_dtype("scale_by", x, s);
-  MTINET_CHECK(s.device() == Device::CUDA && s.numel() == 1, "scale_by: the factor must be one element on the GPU, got ",
-               s.describe());
+  MTINET_CHECK(s.device() == Device::CUDA && s.numel() == 1,
+               "scale_by: the factor must be one element on the GPU, got ", s.describe());
   MTINET_FLOAT_TYPES(x.dtype(), T,
                      for_each_index(x.numel(), ScaleByOp<T>{x.data<T>(), s.data<T>()}, "scale_by"));
 }
