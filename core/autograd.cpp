@@ -137,7 +137,8 @@ class GradTargets {
       }
     }
     for (const Tensor& in : inputs) {
-      in_graph_.push_back(in_graph.count(&in.impl()) > 0 || (in.grad_fn() && nodes.count(in.grad_fn().get()) > 0));
+      bool is_node_output = in.grad_fn() && nodes.count(in.grad_fn().get()) > 0;
+      in_graph_.push_back(in_graph.count(&in.impl()) > 0 || is_node_output);
     }
   }
 

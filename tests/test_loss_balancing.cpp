@@ -361,3 +361,37 @@ TEST_CASE("make_balancer rejects bad configs, naming what is wrong") {
   fails_with(json{{"method", "gradnorm"}, {"lr", 0}}, "'lr' must be a number > 0");
   fails_with(json{{"method", "gradnorm"}, {"optimizer", "rmsprop"}}, "'optimizer' must be \"adam\" or \"sgd\"");
 }
+
+TEST_CASE("gradnorm on a small conv net: the norms equal those of ordinary per-task backward passes") {
+  // backbone conv -> relu -> shared conv (W) -> relu -> two 1x1 heads, a regression and a balanced-BCE task.
+  Rng rng(3);
+  Tensor x = random_tensor({2, 5, 5, 2}, rng);
+  Tensor backbone = random_tensor({4, 3, 3, 2}, rng).set_requires_grad(true);
+  Tensor W = random_tensor({4, 3, 3, 4}, rng).set_requires_grad(true);
+  Tensor head1 = random_tensor({1, 1, 1, 4}, rng).set_requires_grad(true);
+  Tensor head2 = random_tensor({1, 1, 1, 4}, rng).set_requires_grad(true);
+  Tensor depth = random_tensor({2, 5, 5, 1}, rng, 0.5, 2.0);
+  Tensor edge = random_tensor({2, 5, 5, 1}, rng, 0.0, 1.0);
+  ops::Conv2dOptions same{1, 1, 1};
+  auto losses = [&]() {
+    Tensor f = ops::relu(ops::conv2d(ops::relu(ops::conv2d(x, backbone, Tensor(), same)), W, Tensor(), same));
+    return std::map<std::string, Tensor>{
+        {"depth", ops::masked_l1(ops::conv2d(f, head1, Tensor()), depth)},
+        {"edge", ops::balanced_bce(ops::conv2d(f, head2, Tensor()), edge, 0.95)}};
+  };
+  std::vector<double> expected;
+  for (const auto& [task, loss] : losses()) {  // the map orders the tasks as the balancer does: depth, edge
+    W.impl().grad.reset();
+    loss.backward(/*retain_graph=*/true);  // the two losses share the trunk's graph
+    expected.push_back(std::sqrt(ops::sum(ops::mul(W.grad(), W.grad())).item()));
+  }
+  for (Tensor* p : {&backbone, &W, &head1, &head2}) p->impl().grad.reset();
+  GradNormBalancer gn({"depth", "edge"}, 1.5, 0.025);
+  gn.set_shared_weight(W);
+  Tensor total = gn.combine(losses(), 0, 0);
+  CHECK(gn.last_step().grad_norms[0] == doctest::Approx(expected[0]).epsilon(1e-12));
+  CHECK(gn.last_step().grad_norms[1] == doctest::Approx(expected[1]).epsilon(1e-12));
+  for (Tensor* p : {&backbone, &W, &head1, &head2}) CHECK_FALSE(p->grad().defined());
+  total.backward();
+  for (Tensor* p : {&backbone, &W, &head1, &head2}) CHECK(p->grad().defined());
+}

@@ -133,11 +133,13 @@ class DwaBalancer : public LossBalancer {
 // GradNorm. At every combine(), with n_i = ||dL_i/dW|| for the last shared layer's weight W (see grad() in
 // core/autograd.h: computed without touching any .grad and running only the graph between L_i and W):
 //   G_i = w_i n_i,  G_avg = mean_i G_i,  Ltilde_i = L_i / L_i(first step),  r_i = Ltilde_i / mean_j Ltilde_j,
-//   target_i = G_avg r_i^alpha (a constant),  L_grad = sum_i |G_i - target_i|,  dL_grad/dw_i = sign(G_i - target_i) n_i.
-// The total loss uses the current weights (as constants); then the weights take one step of their own optimiser
-// (Adam by default, as the usual implementations whose lr 0.025 assumes it; or plain SGD), are clipped at 0 (a
-// negative weight would ascend its loss; a zero weight recovers, since its G_i = 0 is below target) and are
-// renormalised to sum to the number of tasks. Costs one partial backward per task and a host read per step.
+//   target_i = G_avg r_i^alpha (held constant),  L_grad = sum_i |G_i - target_i|,
+//   dL_grad/dw_i = sign(G_i - target_i) n_i.
+// The total loss uses the current weights (as constants); then the weights take one step of their own optimiser,
+// are clipped at 0 (a negative weight would ascend its loss; a zero weight recovers, since its G_i = 0 is below
+// target) and are renormalised to sum to the number of tasks. The optimiser is Adam by default, as in the common
+// implementations: its steps are about lr whatever the scale of the gradient norms, which no config can predict;
+// plain SGD is there for exact checks. Costs one partial backward per task and host reads every step.
 class GradNormBalancer : public LossBalancer {
  public:
   enum class Optimiser { Adam, Sgd };

@@ -83,7 +83,9 @@ NamedTensors DwaBalancer::state() const {
   int64_t k = int64_t(tasks().size());
   // history rows: newest first; rows past history_size are NaN.
   std::vector<double> history(size_t(2 * k), std::nan(""));
-  for (size_t h = 0; h < history_.size(); ++h) std::copy(history_[h].begin(), history_[h].end(), history.begin() + h * k);
+  for (size_t h = 0; h < history_.size(); ++h) {
+    std::copy(history_[h].begin(), history_[h].end(), history.begin() + int64_t(h) * k);
+  }
   return {
       {"balancer.dwa.epoch", Tensor::from_vector<int64_t>({}, {epoch_})},
       {"balancer.dwa.steps_in_epoch", Tensor::from_vector<int64_t>({}, {steps_in_epoch_})},

@@ -117,7 +117,9 @@ void GradNormBalancer::update(const std::vector<double>& weight_grads) {
 
 NamedTensors GradNormBalancer::state() const {
   int64_t k = int64_t(w_.size());
-  std::vector<double> initial = initial_losses_.empty() ? std::vector<double>(w_.size(), std::nan("")) : initial_losses_;
+  // NaN initial losses: saved before the first step, which will take them.
+  std::vector<double> initial =
+      initial_losses_.empty() ? std::vector<double>(w_.size(), std::nan("")) : initial_losses_;
   return {
       {"balancer.gradnorm.weights", Tensor::from_vector<double>({k}, w_)},
       {"balancer.gradnorm.initial_losses", Tensor::from_vector<double>({k}, initial)},

@@ -38,9 +38,9 @@ Tensor UncertaintyBalancer::combine(const std::map<std::string, Tensor>& task_lo
   Tensor total;
   for (size_t t = 0; t < losses.size(); ++t) {
     const Tensor& s = log_vars_[t];
-    MTINET_CHECK(losses[t].dtype() == s.dtype() && losses[t].device() == s.device(), "uncertainty weighting: the loss of '",
-                 tasks()[t], "' (", losses[t].describe(), ") differs in dtype or device from its log-variance (",
-                 s.describe(), ")");
+    MTINET_CHECK(losses[t].dtype() == s.dtype() && losses[t].device() == s.device(),
+                 "uncertainty weighting: the loss of '", tasks()[t], "' (", losses[t].describe(),
+                 ") differs in dtype or device from its log-variance (", s.describe(), ")");
     weights_[t] = std::exp(-s.item());
     Tensor term = ops::add(ops::mul(exp_neg(s, weights_[t]), losses[t]), s);
     total = total.defined() ? ops::add(total, term) : term;
