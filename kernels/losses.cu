@@ -4,13 +4,15 @@
 // grid-stride share in a fixed shared-memory tree into per-block partials (in double, as on the CPU), then one block
 // reducing the partials in a fixed order and writing the loss and its statistic. No atomics, so a loss is the same
 // bits on every run. Nothing is read back to the host: the loss, the valid count and the upstream gradient all stay
-// on the device. Backward kernels run one thread per pixel (or element) with no reduction.
+// on the device. Backward kernels run one thread per pixel (or element) with no reduction, through
+// for_each_index (kernels/cuda_foreach.cuh).
 #include <cmath>
 #include <cstdint>
 #include <optional>
 #include <vector>
 
 #include "core/cuda_runtime.h"
+#include "kernels/cuda_foreach.cuh"
 #include "kernels/dispatch.h"
 #include "kernels/losses.h"
 #include "kernels/losses_math.h"
@@ -81,20 +83,6 @@ void reduce_loss(int64_t n, const Item& item, const Finish& finish, const char* 
   loss_partials_kernel<K><<<unsigned(blocks), kThreads, 0, cuda::stream()>>>(n, item, pp);
   MTINET_CUDA_LAUNCH_CHECK(name);
   loss_finish_kernel<K><<<1, kThreads, 0, cuda::stream()>>>(pp, blocks, finish);
-  MTINET_CUDA_LAUNCH_CHECK(name);
-}
-
-// One thread per index, grid-stride, for the backward kernels.
-template <class F>
-__global__ void for_each_kernel(int64_t n, F f) {
-  int64_t stride = int64_t(gridDim.x) * blockDim.x;
-  for (int64_t i = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; i < n; i += stride) f(i);
-}
-
-template <class F>
-void for_each(int64_t n, const F& f, const char* name) {
-  if (n <= 0) return;  // a zero-sized grid is a launch error
-  for_each_kernel<<<cuda::blocks_for(n, kThreads), kThreads, 0, cuda::stream()>>>(n, f);
   MTINET_CUDA_LAUNCH_CHECK(name);
 }
 
@@ -263,10 +251,10 @@ void cross_entropy_forward_cuda(const Tensor& logits, const Tensor& labels, int6
 void cross_entropy_backward_cuda(const Tensor& logits, const Tensor& labels, int64_t ignore_index,
                                  const Tensor& n_valid, const Tensor& grad_loss, Tensor& grad_logits) {
   check_f32("cross_entropy backward", logits);
-  for_each(labels.numel(),
-           CeGrad{logits.data<float>(), labels.data<int64_t>(), logits.dim(-1), ignore_index, n_valid.data<double>(),
-                  grad_loss.data<float>(), grad_logits.data<float>()},
-           "cross_entropy_backward");
+  for_each_index(labels.numel(),
+                 CeGrad{logits.data<float>(), labels.data<int64_t>(), logits.dim(-1), ignore_index,
+                        n_valid.data<double>(), grad_loss.data<float>(), grad_logits.data<float>()},
+                 "cross_entropy_backward");
 }
 
 void masked_l1_forward_cuda(const Tensor& pred, const Tensor& label, double invalid_value, Tensor& loss,
@@ -279,10 +267,10 @@ void masked_l1_forward_cuda(const Tensor& pred, const Tensor& label, double inva
 void masked_l1_backward_cuda(const Tensor& pred, const Tensor& label, double invalid_value, const Tensor& n_valid,
                              const Tensor& grad_loss, Tensor& grad_pred) {
   check_f32("masked_l1 backward", pred);
-  for_each(pred.numel(),
-           L1Grad{pred.data<float>(), label.data<float>(), float(invalid_value), n_valid.data<double>(),
-                  grad_loss.data<float>(), grad_pred.data<float>()},
-           "masked_l1_backward");
+  for_each_index(pred.numel(),
+                 L1Grad{pred.data<float>(), label.data<float>(), float(invalid_value), n_valid.data<double>(),
+                        grad_loss.data<float>(), grad_pred.data<float>()},
+                 "masked_l1_backward");
 }
 
 void normals_l1_forward_cuda(const Tensor& pred, const Tensor& label, Tensor& loss, Tensor& n_valid) {
@@ -294,10 +282,10 @@ void normals_l1_forward_cuda(const Tensor& pred, const Tensor& label, Tensor& lo
 void normals_l1_backward_cuda(const Tensor& pred, const Tensor& label, const Tensor& n_valid, const Tensor& grad_loss,
                               Tensor& grad_pred) {
   check_f32("normals_l1 backward", pred);
-  for_each(pred.numel() / 3,
-           NormalsGrad{pred.data<float>(), label.data<float>(), n_valid.data<double>(), grad_loss.data<float>(),
-                       grad_pred.data<float>()},
-           "normals_l1_backward");
+  for_each_index(pred.numel() / 3,
+                 NormalsGrad{pred.data<float>(), label.data<float>(), n_valid.data<double>(), grad_loss.data<float>(),
+                             grad_pred.data<float>()},
+                 "normals_l1_backward");
 }
 
 void balanced_bce_forward_cuda(const Tensor& logits, const Tensor& labels, std::optional<double> pos_weight,
@@ -313,10 +301,10 @@ void balanced_bce_forward_cuda(const Tensor& logits, const Tensor& labels, std::
 void balanced_bce_backward_cuda(const Tensor& logits, const Tensor& labels, const Tensor& weight,
                                 const Tensor& grad_loss, Tensor& grad_logits) {
   check_f32("balanced_bce backward", logits);
-  for_each(logits.numel(),
-           BceGrad{logits.data<float>(), labels.data<float>(), weight.data<double>(), double(logits.numel()),
-                   grad_loss.data<float>(), grad_logits.data<float>()},
-           "balanced_bce_backward");
+  for_each_index(logits.numel(),
+                 BceGrad{logits.data<float>(), labels.data<float>(), weight.data<double>(), double(logits.numel()),
+                         grad_loss.data<float>(), grad_logits.data<float>()},
+                 "balanced_bce_backward");
 }
 
 }  // namespace mtinet::kernels

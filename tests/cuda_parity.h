@@ -3,6 +3,8 @@
 // with a per-op tolerance. While the CUDA side runs, the allocator poisons every block it hands out (0xFF bytes, a
 // NaN in f32), so an output or gradient element a kernel never wrote shows up as NaN and fails the comparison.
 //
+// Every CUDA run is done twice on identical copies and must give the same bits (deterministic kernels).
+//
 // Without a GPU the CUDA tests call skip_without_gpu() and return; the test runner (tests/test_main.cpp) then exits
 // with 77, which ctest reports as "Skipped". Every CUDA test case name starts with "cuda: " (ctest -R '^cuda:').
 #pragma once
@@ -95,44 +97,78 @@ inline void check_matches_cpu(const Tensor& cuda_t, const Tensor& cpu_t, const T
   CHECK(bad == 0);
 }
 
-// Runs f on `cpu_inputs` and on CUDA copies of them, then backward from the same random gradient when the output
-// is differentiable, and compares the output and the gradient of every input that requires grad.
-inline void check_parity(const std::string& what, const TensorFn& f, const std::vector<Tensor>& cpu_inputs,
-                         const Tolerance& out_tol, const Tolerance& grad_tol, uint64_t seed = 7) {
-  std::vector<Tensor> gpu_inputs;
-  for (const Tensor& x : cpu_inputs) {
-    x.impl().grad.reset();
+// Asserts that two CUDA results are the same bits (the device computes in a fixed order, run after run).
+inline void check_same_bits(const Tensor& again, const Tensor& first, const std::string& what) {
+  INFO(what);
+  REQUIRE(again.defined() == first.defined());
+  if (!first.defined()) return;
+  REQUIRE(again.shape() == first.shape());
+  std::vector<double> a = again.to_double_vector(), b = first.to_double_vector();
+  int64_t differing = 0;
+  for (size_t i = 0; i < a.size(); ++i) differing += !(a[i] == b[i] || (std::isnan(a[i]) && std::isnan(b[i])));
+  CHECK_MESSAGE(differing == 0, differing << " of " << a.size() << " elements differ between two identical runs");
+}
+
+// CUDA copies of `xs` (same requires_grad), made before anything runs so every run starts from the same values.
+inline std::vector<Tensor> cuda_copies(const std::vector<Tensor>& xs) {
+  std::vector<Tensor> out;
+  for (const Tensor& x : xs) {
     Tensor g = x.detach().to(Device::CUDA);
     g.set_requires_grad(x.requires_grad());
-    gpu_inputs.push_back(g);
+    out.push_back(g);
   }
+  return out;
+}
+
+// Runs f on `cpu_inputs` and on CUDA copies of them, then backward from the same random gradient when the output
+// is differentiable, and compares the output and the gradient of every input that requires grad. The inputs are
+// compared after the op too (with out_tol), so in-place updates (batch_norm's running statistics) are checked.
+// A second CUDA run on fresh copies must give the same bits: no atomics or other run-to-run variation.
+// Returns the CUDA inputs of the first run, for checks of in-place updates with their own tolerance.
+inline std::vector<Tensor> check_parity(const std::string& what, const TensorFn& f,
+                                        const std::vector<Tensor>& cpu_inputs, const Tolerance& out_tol,
+                                        const Tolerance& grad_tol, uint64_t seed = 7) {
+  for (const Tensor& x : cpu_inputs) x.impl().grad.reset();
+  std::vector<Tensor> gpu_inputs = cuda_copies(cpu_inputs), again_inputs = cuda_copies(cpu_inputs);
   std::ostringstream shapes;
   for (const Tensor& x : cpu_inputs) shapes << " " << x.describe();
   std::string label = what + " on" + shapes.str();
 
   Tensor y_cpu = f(cpu_inputs);
-  Tensor y_gpu;
+  Tensor y_gpu, y_again;
   {
     PoisonGuard poison;
     y_gpu = f(gpu_inputs);
+    y_again = f(again_inputs);
   }
   check_matches_cpu(y_gpu, y_cpu, out_tol, label + ": output");
-  if (!y_cpu.grad_fn()) return;
+  check_same_bits(y_again, y_gpu, label + ": output of a second CUDA run");
+  for (size_t k = 0; k < cpu_inputs.size(); ++k) {
+    std::string which = label + ": input " + std::to_string(k) + " after the op";
+    check_matches_cpu(gpu_inputs[k].detach(), cpu_inputs[k].detach(), out_tol, which);
+    check_same_bits(again_inputs[k].detach(), gpu_inputs[k].detach(), which + ", second CUDA run");
+  }
+  if (!y_cpu.grad_fn()) return gpu_inputs;
 
   Rng rng(seed);
   Tensor gy = random_tensor(y_cpu.shape(), rng, -1.0, 1.0, y_cpu.dtype());
   y_cpu.backward(gy);
   {
     PoisonGuard poison;
-    y_gpu.backward(gy.to(Device::CUDA));
+    Tensor gy_gpu = gy.to(Device::CUDA);
+    y_gpu.backward(gy_gpu);
+    y_again.backward(gy_gpu);
   }
   for (size_t k = 0; k < cpu_inputs.size(); ++k) {
     if (!cpu_inputs[k].requires_grad()) continue;
     std::string which = label + ": gradient of input " + std::to_string(k);
     INFO(which);
     REQUIRE(cpu_inputs[k].grad().defined() == gpu_inputs[k].grad().defined());
-    if (cpu_inputs[k].grad().defined()) check_matches_cpu(gpu_inputs[k].grad(), cpu_inputs[k].grad(), grad_tol, which);
+    if (!cpu_inputs[k].grad().defined()) continue;
+    check_matches_cpu(gpu_inputs[k].grad(), cpu_inputs[k].grad(), grad_tol, which);
+    check_same_bits(again_inputs[k].grad(), gpu_inputs[k].grad(), which + ", second CUDA run");
   }
+  return gpu_inputs;
 }
 
 // Shapes every op is tried on: a single element, batch 1, odd sizes, and one big enough for many CUDA blocks.

@@ -1,6 +1,6 @@
 // batch_norm: gradient checks in f64 (training and eval, with and without affine, N=1, odd sizes, 2-d input),
 // PyTorch goldens (nn.BatchNorm2d/1d: outputs, gradients, running statistics over two steps), in-place update
-// tracking, thread-count independence and error messages.
+// tracking, thread-count independence and error messages. CUDA against CPU: tests/test_cuda_parity_norm.cpp.
 #include <omp.h>
 
 #include <cmath>
@@ -217,61 +217,4 @@ TEST_CASE("batch_norm rejects bad shapes and modes with messages naming the tens
                        doctest::Contains("more than one value per channel"), Error);
   CHECK_THROWS_WITH_AS(bn(Tensor::zeros({2, 3, 4}).set_name("three_d"), Tensor(), Tensor(), Tensor(), Tensor(), true),
                        doctest::Contains("'three_d'"), Error);
-}
-
-namespace {
-// Everything a batch_norm step produces, on the CPU.
-struct BnResults {
-  Tensor y, gx, gw, gb, rm, rv;
-};
-
-BnResults bn_on(Device dev, const Tensor& x, const Tensor& w, const Tensor& b, const Tensor& rm, const Tensor& rv,
-                const Tensor& gy, bool training) {
-  Tensor xd = x.to(dev).clone().set_requires_grad(true);
-  Tensor wd = w.defined() ? w.to(dev).clone().set_requires_grad(true) : Tensor();
-  Tensor bd = b.defined() ? b.to(dev).clone().set_requires_grad(true) : Tensor();
-  Tensor rmd = rm.to(dev).clone(), rvd = rv.to(dev).clone();
-  Tensor y = bn(xd, wd, bd, rmd, rvd, training);
-  y.backward(gy.to(dev));
-  auto host = [](const Tensor& t) { return t.defined() ? t.to(Device::CPU) : Tensor(); };
-  return {host(y), host(xd.grad()), wd.defined() ? host(wd.grad()) : Tensor(),
-          bd.defined() ? host(bd.grad()) : Tensor(), host(rmd), host(rvd)};
-}
-}  // namespace
-
-TEST_CASE("batch_norm on CUDA matches CPU, and repeats bit for bit") {
-  if (!cuda_available()) {
-    MESSAGE("skipped: no CUDA device");
-    return;
-  }
-  Rng rng(7);
-  // Several 256-row chunks, more than 32 channels (two channel tiles), a ragged last chunk, and a 2-d input.
-  for (const Shape& shape : {Shape{2, 30, 40, 18}, Shape{1, 17, 19, 48}, Shape{300, 70}, Shape{2, 2, 3, 5}}) {
-    const int64_t c = shape.back();
-    Tensor x = random_tensor(shape, rng, -2, 3, DType::F32);
-    Tensor gy = random_tensor(shape, rng, -1, 1, DType::F32);
-    Tensor w = random_tensor({c}, rng, 0.5, 1.5, DType::F32), b = random_tensor({c}, rng, -1, 1, DType::F32);
-    Tensor rm = random_tensor({c}, rng, -1, 1, DType::F32), rv = random_tensor({c}, rng, 0.5, 2, DType::F32);
-    for (bool training : {true, false}) {
-      for (bool affine : {true, false}) {
-        INFO("shape " << shape_str(shape) << (training ? " training" : " eval") << (affine ? " affine" : ""));
-        Tensor wa = affine ? w : Tensor(), ba = affine ? b : Tensor();
-        BnResults cpu = bn_on(Device::CPU, x, wa, ba, rm, rv, gy, training);
-        BnResults gpu = bn_on(Device::CUDA, x, wa, ba, rm, rv, gy, training);
-        check_close(gpu.y, cpu.y, 1e-5, 1e-4, "y");
-        check_close(gpu.gx, cpu.gx, 1e-5, 1e-4, "gx");
-        check_close(gpu.rm, cpu.rm, 1e-6, 1e-5, "running_mean");
-        check_close(gpu.rv, cpu.rv, 1e-6, 1e-5, "running_var");
-        if (affine) {
-          check_close(gpu.gw, cpu.gw, 1e-4, 1e-4, "gweight");
-          check_close(gpu.gb, cpu.gb, 1e-4, 1e-4, "gbias");
-        }
-        BnResults again = bn_on(Device::CUDA, x, wa, ba, rm, rv, gy, training);
-        CHECK(again.y.to_double_vector() == gpu.y.to_double_vector());
-        CHECK(again.gx.to_double_vector() == gpu.gx.to_double_vector());
-        CHECK(again.rv.to_double_vector() == gpu.rv.to_double_vector());
-        if (affine) CHECK(again.gw.to_double_vector() == gpu.gw.to_double_vector());
-      }
-    }
-  }
 }

@@ -1,5 +1,6 @@
 // concat_channels and slice_channels: values, f64 gradient checks, PyTorch goldens (torch.cat dim=1 and channel
-// slicing of NCHW tensors), errors naming the offending tensor, and CUDA against CPU when a GPU is present.
+// slicing of NCHW tensors) and errors naming the offending tensor. CUDA against CPU:
+// tests/test_cuda_parity_channels.cpp.
 #include "core/ops.h"
 #include "test_util.h"
 
@@ -122,36 +123,4 @@ TEST_CASE("slice_channels rejects empty or out-of-range channel ranges, naming t
   CHECK_THROWS_WITH_AS(ops::slice_channels(x, -1, 2), doctest::Contains("[-1, 2)"), Error);
   CHECK_THROWS_WITH_AS(ops::slice_channels(x, 3, 3), doctest::Contains("'feat'"), Error);
   CHECK_THROWS_WITH_AS(ops::slice_channels(x, 3, 1), doctest::Contains("'feat'"), Error);
-}
-
-TEST_CASE("concat_channels and slice_channels on CUDA match CPU") {
-  if (!cuda_available()) {
-    MESSAGE("skipped: no CUDA device");
-    return;
-  }
-  Rng rng(24);
-  // Widths chosen so some copies can use 16-byte vectors and some cannot.
-  std::vector<Tensor> cpu, gpu;
-  for (int64_t c : {4, 3, 8, 1}) {
-    cpu.push_back(random_tensor({2, 5, 7, c}, rng, -1, 1, DType::F32).set_requires_grad(true));
-    gpu.push_back(cpu.back().to(Device::CUDA).set_requires_grad(true));
-  }
-  Tensor yc = ops::concat_channels(cpu), yg = ops::concat_channels(gpu);
-  check_close(yg.to(Device::CPU), yc, kExact, 0, "concat forward");
-  Tensor gy = random_tensor(yc.shape(), rng, -1, 1, DType::F32);
-  yc.backward(gy);
-  yg.backward(gy.to(Device::CUDA));
-  for (size_t k = 0; k < cpu.size(); ++k)
-    check_close(gpu[k].grad().to(Device::CPU), cpu[k].grad(), kExact, 0, "concat gradient " + std::to_string(k));
-
-  for (auto [b, e] : std::vector<std::pair<int64_t, int64_t>>{{0, 4}, {1, 6}, {8, 16}}) {
-    INFO("slice [" << b << ", " << e << ")");
-    Tensor xc = yc.detach().set_requires_grad(true), xg = yg.detach().set_requires_grad(true);
-    Tensor sc = ops::slice_channels(xc, b, e), sg = ops::slice_channels(xg, b, e);
-    check_close(sg.to(Device::CPU), sc, kExact, 0, "slice forward");
-    Tensor gs = random_tensor(sc.shape(), rng, -1, 1, DType::F32);
-    sc.backward(gs);
-    sg.backward(gs.to(Device::CUDA));
-    check_close(xg.grad().to(Device::CPU), xc.grad(), kExact, 0, "slice gradient");
-  }
 }

@@ -1,5 +1,6 @@
-// CUDA backend: every existing op against the CPU reference (outputs and gradients, poisoned outputs), the caching
-// allocator, copies, and the runtime switches. Without a GPU these tests report themselves as skipped.
+// CUDA backend: the element-wise and reduction ops against the CPU reference (outputs and gradients, poisoned
+// outputs), the caching allocator, copies, and the runtime switches. The other op families have their parity cases
+// in tests/test_cuda_parity_<family>.cpp. Without a GPU these tests report themselves as skipped.
 #include "core/ops.h"
 #include "cuda_parity.h"
 
@@ -94,6 +95,15 @@ TEST_CASE("cuda: scale parity") {
   if (skip_without_gpu()) return;
   check_parity_on_shapes("scale", [](const std::vector<Tensor>& in) { return ops::scale(in[0], -2.5); },
                          uniform_inputs(1), kExact, kExact);
+}
+
+TEST_CASE("cuda: reshape parity") {
+  if (skip_without_gpu()) return;
+  auto flatten_rows = [](const std::vector<Tensor>& in) {
+    const Shape& s = in[0].shape();
+    return ops::reshape(in[0], {s[0] * s[1], s[2] * s[3]});
+  };
+  check_parity_on_shapes("reshape", flatten_rows, uniform_inputs(1), kExact, kExact);
 }
 
 TEST_CASE("cuda: sum parity") {

@@ -1,5 +1,6 @@
 // global_avg_pool, channel_scale, grouped_softmax: gradient checks in f64, PyTorch goldens (MTI-Net's FPM view +
-// softmax for the grouped softmax), stability on large logits and error messages.
+// softmax for the grouped softmax), stability on large logits and error messages. CUDA against CPU:
+// tests/test_cuda_parity_norm.cpp.
 #include <cmath>
 #include <string>
 
@@ -108,37 +109,4 @@ TEST_CASE("pool ops reject bad shapes with messages naming the tensor") {
                        doctest::Contains("'gate64' f64"), Error);
   CHECK_THROWS_WITH_AS(ops::grouped_softmax(x, 3), doctest::Contains("'shared' f32 cpu [2, 3, 3, 4]"), Error);
   CHECK_THROWS_WITH_AS(ops::grouped_softmax(x, 0), doctest::Contains("groups of 0"), Error);
-}
-
-TEST_CASE("global_avg_pool, channel_scale and grouped_softmax on CUDA match CPU, and repeat bit for bit") {
-  if (!cuda_available()) {
-    MESSAGE("skipped: no CUDA device");
-    return;
-  }
-  Rng rng(8);
-  for (const Shape& shape : {Shape{2, 15, 20, 48}, Shape{3, 4, 5, 12}, Shape{1, 60, 80, 4}}) {
-    INFO("shape " << shape_str(shape));
-    const int64_t c = shape.back();
-    Tensor x = random_tensor(shape, rng, -3, 3, DType::F32);
-    Tensor s = random_tensor({shape[0], c}, rng, 0, 1, DType::F32);
-    Tensor gy = random_tensor(shape, rng, -1, 1, DType::F32);
-    // The SE pattern and the FPM mask, both devices, forward and backward through every op.
-    auto run = [&](Device dev) {
-      Tensor xd = x.to(dev).clone().set_requires_grad(true), sd = s.to(dev).clone().set_requires_grad(true);
-      Tensor pooled = ops::global_avg_pool(xd);
-      Tensor scaled = ops::channel_scale(xd, sd);
-      Tensor mask = ops::grouped_softmax(xd, 4);
-      Tensor total = ops::add(ops::add(scaled, mask), ops::channel_scale(xd, pooled));
-      total.backward(gy.to(dev));
-      Tensor gx_all = xd.grad().to(Device::CPU), gs_all = sd.grad().to(Device::CPU);
-      return std::vector<Tensor>{pooled.to(Device::CPU), scaled.to(Device::CPU), mask.to(Device::CPU), gx_all,
-                                 gs_all};
-    };
-    std::vector<Tensor> cpu = run(Device::CPU), gpu = run(Device::CUDA), again = run(Device::CUDA);
-    const char* names[] = {"global_avg_pool", "channel_scale", "grouped_softmax", "x gradient", "s gradient"};
-    for (size_t i = 0; i < cpu.size(); ++i) {
-      check_close(gpu[i], cpu[i], 1e-5, 1e-4, names[i]);
-      CHECK(again[i].to_double_vector() == gpu[i].to_double_vector());
-    }
-  }
 }

@@ -32,6 +32,7 @@ struct Command {
 
 const Command kCommands[] = {
     {"info", mtinet::cmd_info, "print the build configuration and the devices found"},
+    {"synth", mtinet::cmd_synth, "write a procedural multi-task dataset (NYUD layout)"},
 };
 
 void print_help() {
