@@ -165,4 +165,30 @@ std::vector<Tensor> HRNet::forward(const Tensor& x) {
   return xs;
 }
 
+LoadReport load_hrnet_pretrained(HRNet& backbone, const SafetensorsContents& file) {
+  static const char* const kHeadPrefixes[] = {"incre_modules.", "downsamp_modules.", "final_layer.", "classifier."};
+  auto starts_with = [](const std::string& s, const std::string& p) { return s.compare(0, p.size(), p) == 0; };
+  SafetensorsContents kept;
+  kept.source = file.source;
+  kept.metadata = file.metadata;
+  for (const auto& [key, t] : file.tensors) {
+    std::string name = key;
+    for (const char* prefix : {"module.", "backbone."})
+      if (starts_with(name, prefix)) name = name.substr(std::string(prefix).size());
+    bool head = false;
+    for (const char* prefix : kHeadPrefixes) head = head || starts_with(name, prefix);
+    if (!head) kept.tensors.emplace_back(name, t);
+  }
+  LoadReport report = backbone.load_state_dict(kept, false);
+  std::vector<std::string> missing;
+  for (const std::string& m : report.missing)
+    if (m.size() < 19 || m.compare(m.size() - 19, 19, "num_batches_tracked") != 0) missing.push_back(m);
+  if (!missing.empty() || !report.unexpected.empty() || !report.mismatched.empty()) {
+    LoadReport problems = report;
+    problems.missing = missing;
+    MTINET_FAIL("pretrained HRNet weights '", file.source, "' do not fit the backbone: ", problems.summary());
+  }
+  return report;
+}
+
 }  // namespace mtinet

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "core/rng.h"
+#include "core/safetensors.h"
 #include "layers/blocks.h"
 
 namespace mtinet {
@@ -74,5 +75,13 @@ class HRNet : public Module {
   std::shared_ptr<Sequential> layer1_;
   Stage stages_[3];
 };
+
+// Loads ImageNet-pretrained weights (the official classification checkpoint hrnet_w18_small_model_v2.pth saved as
+// safetensors, or timm's hrnet_w18_small_v2) into `backbone`, as the reference's init_weights does: the
+// classification-head keys (incre_modules, downsamp_modules, final_layer, classifier) are dropped and a leading
+// "module." or "backbone." is stripped. Every backbone tensor must then be present with the right shape, except
+// BatchNorm num_batches_tracked counters, which keep their value when absent; otherwise an Error lists every
+// missing, unexpected and mis-shaped key.
+LoadReport load_hrnet_pretrained(HRNet& backbone, const SafetensorsContents& file);
 
 }  // namespace mtinet

@@ -377,3 +377,35 @@ TEST_CASE("write_golden_dump writes outputs and the loss and every gradient in P
   CHECK(dump.tensors.size() == 3 + model->parameters().size());
   std::remove(path.c_str());
 }
+
+TEST_CASE("load_hrnet_pretrained drops the classification head and strips prefixes") {
+  Rng rng_a(41), rng_b(42);
+  HRNet source(HRNetConfig::w18_small_v2(), rng_a), target(HRNetConfig::w18_small_v2(), rng_b);
+  SafetensorsContents file;
+  file.source = "imagenet.safetensors";
+  for (auto& [name, t] : source.state_dict()) {
+    if (name.find("num_batches_tracked") != std::string::npos) continue;  // absent from old checkpoints
+    file.tensors.emplace_back("module." + name, t);
+  }
+  file.tensors.emplace_back("incre_modules.0.0.conv1.weight", Tensor::zeros({32, 18, 1, 1}));
+  file.tensors.emplace_back("classifier.weight", Tensor::zeros({1000, 2048}));
+  LoadReport r = load_hrnet_pretrained(target, file);
+  CHECK(r.loaded.size() == 432 + 2 * 144);  // 432 parameters + running mean/var of 144 BatchNorms
+  auto a = source.state_dict(), b = target.state_dict();
+  for (size_t i = 0; i < a.size(); ++i) {
+    CAPTURE(a[i].first);
+    CHECK(a[i].second.to_double_vector() == b[i].second.to_double_vector());
+  }
+
+  file.tensors.erase(file.tensors.begin() + 3);  // module.bn1.running_mean
+  file.tensors.emplace_back("fc.weight", Tensor::zeros({2}));
+  try {
+    load_hrnet_pretrained(target, file);
+    FAIL("incomplete checkpoint accepted");
+  } catch (const Error& e) {
+    std::string msg = e.what();
+    CHECK(msg.find("bn1.running_mean") != std::string::npos);
+    CHECK(msg.find("fc.weight") != std::string::npos);
+    CHECK(msg.find("num_batches_tracked") == std::string::npos);
+  }
+}
