@@ -1,6 +1,6 @@
 """Golden outputs of MTI-Net (HRNetV2-W18-small-v2 backbone) from an independent PyTorch re-implementation.
 
-The network below follows shared/MTINET.md and uses the reference repository's parameter names (checked against
+The networks below (MTI-Net; in dump mode also the single-task and multi-task baselines and PAD-Net) follow shared/MTINET.md and uses the reference repository's parameter names (checked against
 tests/fixtures/reference/<config>_state_dict.tsv), so a state dict written by mtinet's Module::save loads as is.
 
 Two modes:
@@ -288,6 +288,80 @@ class MTINet(nn.Module):
         return out, preds
 
 
+class Fuse(nn.Module):
+    """PAD-Net's stride-4 fuse: upsample, concatenate, 1x1 conv (bias) + BN + ReLU."""
+
+    def __init__(self, c):
+        super().__init__()
+        self.last_layer = nn.Sequential(nn.Conv2d(c, c, 1), nn.BatchNorm2d(c, momentum=0.1), nn.ReLU())
+
+    def forward(self, xs):
+        size = xs[0].shape[2:]
+        x = torch.cat([xs[0]] + [F.interpolate(x, size=size, mode="bilinear", align_corners=False) for x in xs[1:]], 1)
+        return self.last_layer(x)
+
+
+class SingleTask(nn.Module):
+    def __init__(self, task_set, task):
+        super().__init__()
+        self.task = task
+        self.backbone = HRNetSmallV2()
+        self.decoder = Head(270, TASK_SETS[task_set][2][task])
+
+    def forward(self, x):
+        y = self.decoder(self.backbone(x))
+        return {self.task: F.interpolate(y, size=x.shape[2:], mode="bilinear", align_corners=False)}, []
+
+
+class Baseline(nn.Module):
+    def __init__(self, task_set):
+        super().__init__()
+        self.tasks, _, outputs = TASK_SETS[task_set]
+        self.backbone = HRNetSmallV2()
+        self.decoders = nn.ModuleDict({t: Head(270, outputs[t]) for t in self.tasks})
+
+    def forward(self, x):
+        xs = self.backbone(x)
+        return {t: F.interpolate(self.decoders[t](xs), size=x.shape[2:], mode="bilinear", align_corners=False)
+                for t in self.tasks}, []
+
+
+class PADNet(nn.Module):
+    def __init__(self, task_set, width=256):
+        super().__init__()
+        self.tasks, self.aux, outputs = TASK_SETS[task_set]
+        self.backbone = nn.Sequential(HRNetSmallV2(), Fuse(270))
+        initial = nn.Module()
+        initial.layers = nn.ModuleDict({a: nn.Sequential(Bottle(270, width // 4, 0.1), Bottle(width, width // 4, 0.1))
+                                        for a in self.aux})
+        initial.conv_out = nn.ModuleDict({a: nn.Conv2d(width, outputs[a], 1) for a in self.aux})
+        self.initial_task_prediction_heads = initial
+        self.multi_modal_distillation = Distillation(self.tasks, self.aux, width)
+        self.heads = nn.ModuleDict({t: nn.Sequential(Bottle(width, width // 4, 0.1), Bottle(width, width // 4, 0.1),
+                                                     nn.Conv2d(width, outputs[t], 1)) for t in self.tasks})
+
+    def forward(self, x):
+        shared = self.backbone(x)
+        init = self.initial_task_prediction_heads
+        feats = {a: init.layers[a](shared) for a in self.aux}
+        preds = {a: init.conv_out[a](feats[a]) for a in self.aux}
+        distilled = self.multi_modal_distillation(feats)
+        return {t: F.interpolate(self.heads[t](distilled[t]), size=x.shape[2:], mode="bilinear", align_corners=False)
+                for t in self.tasks}, [preds]
+
+
+def build(model, task_set, task=None):
+    if model == "mtinet":
+        return MTINet(task_set)
+    if model == "baseline":
+        return Baseline(task_set)
+    if model == "single_task":
+        return SingleTask(task_set, task)
+    if model == "padnet":
+        return PADNet(task_set)
+    raise SystemExit(f"unknown model {model}")
+
+
 # ---------------------------------------------------------------- deterministic values shared with the C++ test
 def formula_values(n, salt):
     """u in [0, 1) for flat indices 0..n-1: dyadic rationals from integer arithmetic, so the C++ test (uint64)
@@ -427,8 +501,8 @@ def run_fixture(task_set):
     write_safetensors(f"mtinet_model_{task_set}.safetensors", res, meta)
 
 
-def run_dump(task_set, weights, inp, out_path):
-    model = MTINet(task_set).double()
+def run_dump(model_kind, task_set, task, weights, inp, out_path):
+    model = build(model_kind, task_set, task).double()
     model.load_state_dict({k: v.double() if v.is_floating_point() else v for k, v in read_safetensors(weights).items()})
     x = read_safetensors(inp)["input"].double().requires_grad_(True)
     model.train()
@@ -474,6 +548,9 @@ def compare(ours_path, reference_path, tolerance=1e-8):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--tasks", default="nyud", choices=sorted(TASK_SETS), help="task set of dump mode")
+    ap.add_argument("--model", default="mtinet", choices=["mtinet", "baseline", "single_task", "padnet"],
+                    help="dump mode: which network")
+    ap.add_argument("--task", help="dump mode, single_task: the task")
     ap.add_argument("--weights")
     ap.add_argument("--input")
     ap.add_argument("--out")
@@ -484,7 +561,7 @@ def main():
     if args.weights or args.input or args.out:
         if not (args.weights and args.input and args.out):
             raise SystemExit("dump mode needs --weights, --input and --out")
-        run_dump(args.tasks, args.weights, args.input, args.out)
+        run_dump(args.model, args.tasks, args.task, args.weights, args.input, args.out)
         if args.compare and not compare(args.compare, args.out):
             sys.exit(1)
     else:
