@@ -1,13 +1,15 @@
 """Golden outputs of MTI-Net (HRNetV2-W18-small-v2 backbone) from an independent PyTorch re-implementation.
 
-The networks below (MTI-Net; in dump mode also the single-task and multi-task baselines and PAD-Net) follow shared/MTINET.md and uses the reference repository's parameter names (checked against
+The networks below (MTI-Net, PAD-Net and, in dump mode, the single-task and multi-task baselines) follow
+shared/MTINET.md and use the reference repository's parameter names (MTI-Net's checked against
 tests/fixtures/reference/<config>_state_dict.tsv), so a state dict written by mtinet's Module::save loads as is.
 
 Two modes:
-  fixture (default, all three task sets): weights and input come from a closed-form integer formula that the C++ test evaluates
-      identically (see formula_value), so no weights need committing. Runs eval forward, then train forward +
-      backward in float64, and writes samples of outputs, deep-supervision predictions, gradients and updated BN
-      running statistics to tests/fixtures/mtinet_model_<task set>.safetensors.
+  fixture (default; MTI-Net on all three task sets, PAD-Net on NYUD + aux): weights and input come from a
+      closed-form integer formula that the C++ test evaluates identically (see formula_values), so no weights need
+      committing. Runs an eval forward, then a train forward + backward in float64, and writes samples of outputs,
+      deep-supervision predictions, gradients and updated BN running statistics to
+      tests/fixtures/<model>_model_<task set>.safetensors.
   dump: --weights W.safetensors (from Module::save) --input X.safetensors (key "input", NCHW) --out O.safetensors:
       loads them, runs a train-mode forward + backward in float64 and writes every output and parameter gradient;
       with --compare OURS.safetensors (written by mtinet's write_golden_dump, model/golden_dump.h) it then checks
@@ -54,7 +56,8 @@ class Block(nn.Module):
         self.bn2 = nn.BatchNorm2d(cout, momentum=momentum)
         self.downsample = None
         if cin != cout:
-            self.downsample = nn.Sequential(nn.Conv2d(cin, cout, 1, bias=False), nn.BatchNorm2d(cout, momentum=momentum))
+            self.downsample = nn.Sequential(nn.Conv2d(cin, cout, 1, bias=False),
+                                            nn.BatchNorm2d(cout, momentum=momentum))
 
     def forward(self, x):
         y = self.bn2(self.conv2(F.relu(self.bn1(self.conv1(x)))))
@@ -75,7 +78,8 @@ class Bottle(nn.Module):
         self.bn3 = nn.BatchNorm2d(cout, momentum=momentum)
         self.downsample = None
         if cin != cout:
-            self.downsample = nn.Sequential(nn.Conv2d(cin, cout, 1, bias=False), nn.BatchNorm2d(cout, momentum=momentum))
+            self.downsample = nn.Sequential(nn.Conv2d(cin, cout, 1, bias=False),
+                                            nn.BatchNorm2d(cout, momentum=momentum))
 
     def forward(self, x):
         y = F.relu(self.bn1(self.conv1(x)))
@@ -445,14 +449,31 @@ def loss_of(out, preds):
     return total
 
 
-# Per config: input shape (NCHW) and samples per tensor (the fixture stays well under 200 KB).
-FIXTURES = {"nyud": ([2, 3, 64, 64], 1000), "nyud_aux": ([2, 3, 32, 64], 300), "pascal": ([2, 3, 32, 64], 200)}
+# Fixture name: (model, task set, input shape NCHW, samples per tensor); every file stays well under 200 KB.
+FIXTURES = {
+    "mtinet_model_nyud": ("mtinet", "nyud", [2, 3, 64, 64], 1000),
+    "mtinet_model_nyud_aux": ("mtinet", "nyud_aux", [2, 3, 32, 64], 300),
+    "mtinet_model_pascal": ("mtinet", "pascal", [2, 3, 32, 64], 200),
+    "padnet_model_nyud_aux": ("padnet", "nyud_aux", [2, 3, 40, 56], 300),
+}
 
 
-def checked_names(task_set):
+def checked_names(model, task_set):
     """Parameters whose gradients and buffers whose updated values the fixture holds, spread over the model."""
     tasks, aux, _ = TASK_SETS[task_set]
     t0, tl, al = tasks[0], tasks[-1], aux[-1]
+    if model == "padnet":
+        grads = ["backbone.0.conv1.weight", "backbone.0.stage4.1.fuse_layers.0.3.0.weight",
+                 "backbone.1.last_layer.0.weight",
+                 f"initial_task_prediction_heads.layers.{t0}.0.downsample.0.weight",
+                 f"initial_task_prediction_heads.layers.{al}.1.bn2.weight",
+                 f"initial_task_prediction_heads.conv_out.{al}.bias",
+                 f"multi_modal_distillation.self_attention.{tl}.{aux[0]}.attention.0.weight",
+                 f"multi_modal_distillation.self_attention.{t0}.{al}.conv.weight",
+                 f"heads.{t0}.1.conv2.weight", f"heads.{tl}.2.bias"]
+        buffers = ["backbone.0.bn1.running_mean", "backbone.1.last_layer.1.running_var",
+                   f"heads.{t0}.0.bn3.running_mean"]
+        return grads, buffers
     grads = ["backbone.conv1.weight", "backbone.stage4.1.fuse_layers.0.3.0.weight",
              "backbone.stage3.2.branches.2.1.bn2.bias", "fpm_scale_3.non_linear.2.bias",
              f"fpm_scale_3.se.{al}.squeeze.2.bias", "fpm_scale_2.dimensionality_reduction.downsample.0.weight",
@@ -465,10 +486,11 @@ def checked_names(task_set):
     return grads, buffers
 
 
-def run_fixture(task_set):
-    shape, target = FIXTURES[task_set]
-    model = MTINet(task_set).double()
-    check_manifest(model, task_set)
+def run_fixture(fixture):
+    kind, task_set, shape, target = FIXTURES[fixture]
+    model = build(kind, task_set).double()
+    if kind == "mtinet":
+        check_manifest(model, task_set)
     sd = model.state_dict()
     model.load_state_dict({k: formula_tensor(k, list(v.shape), salt) for salt, (k, v) in enumerate(sd.items())})
     x = formula_input(shape).requires_grad_(True)
@@ -490,15 +512,15 @@ def run_fixture(task_set):
     res["train.loss"] = loss.detach().reshape(())
     res["grad.input"] = sample(x.grad, target)
     params, buffers = dict(model.named_parameters()), dict(model.named_buffers())
-    grad_names, buffer_names = checked_names(task_set)
+    grad_names, buffer_names = checked_names(kind, task_set)
     for name in grad_names:
         res[f"grad.{name}"] = sample(params[name].grad, target)
     for name in buffer_names:
         res[f"buffer.{name}"] = sample(buffers[name], target)
-    meta = {"task_set": task_set, "input_shape": ",".join(map(str, shape)), "input_salt": INPUT_SALT,
+    meta = {"model": kind, "task_set": task_set, "input_shape": ",".join(map(str, shape)), "input_salt": INPUT_SALT,
             "loss": "sum of mean(y*y) over final and deep-supervision predictions",
             "sample": "flat[::max(1, numel // sample_target)] in PyTorch layout"}
-    write_safetensors(f"mtinet_model_{task_set}.safetensors", res, meta)
+    write_safetensors(f"{fixture}.safetensors", res, meta)
 
 
 def run_dump(model_kind, task_set, task, weights, inp, out_path):
@@ -565,8 +587,8 @@ def main():
         if args.compare and not compare(args.compare, args.out):
             sys.exit(1)
     else:
-        for task_set in FIXTURES:
-            run_fixture(task_set)
+        for fixture in FIXTURES:
+            run_fixture(fixture)
 
 
 if __name__ == "__main__":
