@@ -4,7 +4,10 @@
 // paper's numbers.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <functional>
+#include <random>
 #include <vector>
 
 #include "train/edge_matching.h"
@@ -257,6 +260,67 @@ TEST_CASE("edge matching: augmenting paths find the matching the nearest-first g
   pred[3] = pred[0] = 1;
   CHECK(match_edge_pixels(pred.data(), gt.data(), 2, 5, 2.0) == 2);
   CHECK(match_edge_pixels(pred.data(), gt.data(), 2, 5, 1.9) == 1);  // Q out of A's reach
+}
+
+namespace {
+
+// A plain Kuhn's algorithm on the explicit graph, restarted from scratch: the reference for the warm-started search.
+int64_t brute_force_matching(const std::vector<double>& score, const std::vector<uint8_t>& gt, int64_t h, int64_t w,
+                             double t, double radius) {
+  std::vector<int64_t> gts, preds;
+  for (int64_t i = 0; i < h * w; ++i) {
+    if (gt[size_t(i)]) gts.push_back(i);
+    if (score[size_t(i)] >= t) preds.push_back(i);
+  }
+  std::vector<std::vector<size_t>> adj(gts.size());
+  for (size_t a = 0; a < gts.size(); ++a) {
+    for (size_t b = 0; b < preds.size(); ++b) {
+      int64_t dy = gts[a] / w - preds[b] / w, dx = gts[a] % w - preds[b] % w;
+      if (double(dy * dy + dx * dx) <= radius * radius) adj[a].push_back(b);
+    }
+  }
+  std::vector<int64_t> owner(preds.size(), -1);
+  std::vector<char> seen;
+  std::function<bool(size_t)> try_gt = [&](size_t a) {
+    for (size_t b : adj[a]) {
+      if (seen[b]) continue;
+      seen[b] = 1;
+      if (owner[b] < 0 || try_gt(size_t(owner[b]))) { owner[b] = int64_t(a); return true; }
+    }
+    return false;
+  };
+  int64_t matched = 0;
+  for (size_t a = 0; a < gts.size(); ++a) {
+    seen.assign(preds.size(), 0);
+    matched += try_gt(a) ? 1 : 0;
+  }
+  return matched;
+}
+
+}  // namespace
+
+TEST_CASE("edge matching: maximum matching at every threshold, as a from-scratch Kuhn's algorithm finds") {
+  std::mt19937 rng(7);
+  std::uniform_real_distribution<double> u(0, 1);
+  for (int trial = 0; trial < 20; ++trial) {
+    const int64_t h = 9 + trial % 4, w = 11 + trial % 3;
+    const double radius = 1.0 + 0.5 * (trial % 4);
+    std::vector<double> score(size_t(h * w));
+    std::vector<uint8_t> gt(size_t(h * w));
+    for (size_t i = 0; i < score.size(); ++i) {
+      score[i] = u(rng) < 0.3 ? u(rng) : 0.0;
+      gt[i] = u(rng) < 0.25;
+    }
+    std::vector<double> thresholds = {0.05, 0.2, 0.35, 0.5, 0.65, 0.8, 0.95};
+    EdgeImageCounts c = match_edges(score.data(), gt.data(), h, w, thresholds, radius);
+    for (size_t j = 0; j < thresholds.size(); ++j) {
+      INFO("trial " << trial << " threshold " << thresholds[j]);
+      CHECK(c.matched[j] == brute_force_matching(score, gt, h, w, thresholds[j], radius));
+      int64_t predicted = std::count_if(score.begin(), score.end(), [&](double s) { return s >= thresholds[j]; });
+      CHECK(c.pred[j] == predicted);
+    }
+    CHECK(c.gt == std::count(gt.begin(), gt.end(), uint8_t(1)));
+  }
 }
 
 TEST_CASE("edge: odsF on a tiny image with a shifted edge inside and outside the tolerance") {
