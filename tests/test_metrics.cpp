@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "train/edge_matching.h"
+#include "train/edge_thinning.h"
 #include "train/metrics.h"
 
 using namespace mtinet;
@@ -312,7 +313,7 @@ TEST_CASE("edge matching: maximum matching at every threshold, as a from-scratch
       gt[i] = u(rng) < 0.25;
     }
     std::vector<double> thresholds = {0.05, 0.2, 0.35, 0.5, 0.65, 0.8, 0.95};
-    EdgeImageCounts c = match_edges(score.data(), gt.data(), h, w, thresholds, radius);
+    EdgeImageCounts c = match_edges(score.data(), gt.data(), h, w, thresholds, radius, false);
     for (size_t j = 0; j < thresholds.size(); ++j) {
       INFO("trial " << trial << " threshold " << thresholds[j]);
       CHECK(c.matched[j] == brute_force_matching(score, gt, h, w, thresholds[j], radius));
@@ -321,6 +322,59 @@ TEST_CASE("edge matching: maximum matching at every threshold, as a from-scratch
     }
     CHECK(c.gt == std::count(gt.begin(), gt.end(), uint8_t(1)));
   }
+}
+
+TEST_CASE("edge thinning: a 3-pixel bar becomes its middle line, 1-pixel strokes and dots stay") {
+  // 7x14 image, bar in rows 2-4, columns 2-11. The first subiteration removes the top row (its pixels have x1 = E
+  // set but x2 = NE, x3 = N clear and x8 = SE set), the second the bottom row; the middle row remains.
+  const int64_t h = 7, w = 14;
+  std::vector<uint8_t> bar(h * w, 0);
+  for (int64_t y = 2; y <= 4; ++y)
+    for (int64_t x = 2; x <= 11; ++x) bar[size_t(y * w + x)] = 1;
+  thin_edges(bar, h, w);
+  int64_t total = 0;
+  for (int64_t y = 0; y < h; ++y)
+    for (int64_t x = 0; x < w; ++x) {
+      total += bar[size_t(y * w + x)];
+      if (x >= 3 && x <= 10) CHECK(bar[size_t(y * w + x)] == (y == 3 ? 1 : 0));
+    }
+  CHECK(total <= 10);
+
+  std::vector<uint8_t> strokes(h * w, 0);  // a horizontal line, a vertical line and a dot: already thin
+  for (int64_t x = 1; x <= 6; ++x) strokes[size_t(1 * w + x)] = 1;
+  for (int64_t y = 3; y <= 6; ++y) strokes[size_t(y * w + 9)] = 1;
+  strokes[size_t(5 * w + 2)] = 1;
+  std::vector<uint8_t> before = strokes;
+  thin_edges(strokes, h, w);
+  CHECK(strokes == before);
+
+  // A 2x2 block: the first subiteration deletes its NW, NE and SE pixels at once (each satisfies G1-G3), leaving SW.
+  std::vector<uint8_t> block(16, 0);
+  block[5] = block[6] = block[9] = block[10] = 1;
+  thin_edges(block, 4, 4);
+  std::vector<uint8_t> expected(16, 0);
+  expected[9] = 1;
+  CHECK(block == expected);
+}
+
+TEST_CASE("edge: thinning a thick predicted band before matching, as SEISM does") {
+  // gt: column 5 of 20x20; prediction: columns 4-6 (all rows) at p = 0.9. Unthinned: 60 predicted, 20 matched ->
+  // P 1/3, F 0.5. Thinned by hand: subiteration 1 deletes column 6 and row 0 (x1 = 0, or x2 = x3 = 0 with x8 set),
+  // subiteration 2 deletes column 4 and both pixels of row 19 (x5 = 0, or x6 = x7 = 0 with x4 set); what is left,
+  // column 5 rows 1-18, is stable. 18 predicted, 18 matched: P 1, R 0.9, F 18/19.
+  const int64_t h = 20, w = 20;
+  std::vector<double> gt(h * w, 0.0), logits(h * w, -20.0);
+  for (int64_t y = 0; y < h; ++y) {
+    gt[size_t(y * w + 5)] = 1;
+    for (int64_t x = 4; x <= 6; ++x) logits[size_t(y * w + x)] = logit(0.9);
+  }
+  EdgeMetric thick(2.0 / std::sqrt(800.0), 99, false), thinned(2.0 / std::sqrt(800.0), 99, true);
+  thick.update(f64({1, h, w, 1}, logits), f64({1, h, w, 1}, gt));
+  thinned.update(f64({1, h, w, 1}, logits), f64({1, h, w, 1}, gt));
+  CHECK(num(thick.results(), "odsF") == doctest::Approx(0.5).epsilon(1e-12));
+  CHECK(num(thinned.results(), "odsF") == doctest::Approx(18.0 / 19).epsilon(1e-12));
+  CHECK(num(thinned.results(), "odsP") == 1.0);
+  CHECK(num(thinned.results(), "odsR") == doctest::Approx(0.9).epsilon(1e-12));
 }
 
 TEST_CASE("edge: odsF on a tiny image with a shifted edge inside and outside the tolerance") {

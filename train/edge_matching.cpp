@@ -5,6 +5,7 @@
 #include <numeric>
 
 #include "core/error.h"
+#include "train/edge_thinning.h"
 
 namespace mtinet {
 
@@ -150,33 +151,78 @@ class Matcher {
 
 }  // namespace
 
-EdgeImageCounts match_edges(const double* score, const uint8_t* gt, int64_t h, int64_t w,
-                            const std::vector<double>& thresholds, double radius) {
-  MTINET_CHECK(std::is_sorted(thresholds.begin(), thresholds.end()), "edge matching: thresholds must be ascending");
-  MTINET_CHECK(radius >= 0, "edge matching: radius must be >= 0, got ", radius);
-  EdgeImageCounts c;
-  // Predicted pixel counts: a pixel is an edge at the thresholds <= its score.
-  std::vector<int64_t> at_rank(thresholds.size() + 1, 0);
-  for (int64_t i = 0; i < h * w; ++i) {
+namespace {
+
+// Pixels predicted at each threshold (score >= t), from a histogram of how many thresholds each score reaches.
+std::vector<int64_t> predicted_counts(const double* score, int64_t pixels, const std::vector<double>& thresholds) {
+  std::vector<int64_t> at_rank(thresholds.size() + 1, 0), pred(thresholds.size(), 0);
+  for (int64_t i = 0; i < pixels; ++i) {
     ++at_rank[size_t(std::upper_bound(thresholds.begin(), thresholds.end(), score[i]) - thresholds.begin())];
   }
-  c.pred.assign(thresholds.size(), 0);
-  c.matched.assign(thresholds.size(), 0);
   int64_t above = 0;
   for (size_t j = thresholds.size(); j-- > 0;) {
     above += at_rank[j + 1];
-    c.pred[j] = above;
+    pred[j] = above;
   }
-  Matcher m(score, gt, h, w, radius, thresholds.empty() ? 0.0 : thresholds.front());
-  c.gt = m.gt_count();
-  for (size_t j = thresholds.size(); j-- > 0;) c.matched[j] = m.match_at(thresholds[j]);
+  return pred;
+}
+
+// The best score within reach of each pixel that is a gt pixel (-inf elsewhere): a gt pixel cannot match at a
+// threshold above it.
+std::vector<double> best_in_reach(const double* score, const uint8_t* gt, int64_t h, int64_t w, double radius) {
+  std::vector<std::pair<int, int>> offsets = disk_offsets(radius);
+  std::vector<double> best(size_t(h * w), -INFINITY);
+  for (int64_t i = 0; i < h * w; ++i) {
+    if (!gt[i]) continue;
+    int64_t y = i / w, x = i % w;
+    for (const auto& [dy, dx] : offsets) {
+      int64_t yy = y + dy, xx = x + dx;
+      if (yy >= 0 && yy < h && xx >= 0 && xx < w) best[size_t(i)] = std::max(best[size_t(i)], score[yy * w + xx]);
+    }
+  }
+  return best;
+}
+
+}  // namespace
+
+EdgeImageCounts match_edges(const double* score, const uint8_t* gt, int64_t h, int64_t w,
+                            const std::vector<double>& thresholds, double radius, bool thin) {
+  MTINET_CHECK(std::is_sorted(thresholds.begin(), thresholds.end()), "edge matching: thresholds must be ascending");
+  MTINET_CHECK(radius >= 0, "edge matching: radius must be >= 0, got ", radius);
+  EdgeImageCounts c;
+  c.gt = std::count_if(gt, gt + h * w, [](uint8_t v) { return v != 0; });
+  c.matched.assign(thresholds.size(), 0);
+  if (!thin) {
+    c.pred = predicted_counts(score, h * w, thresholds);
+    Matcher m(score, gt, h, w, radius, thresholds.empty() ? 0.0 : thresholds.front());
+    for (size_t j = thresholds.size(); j-- > 0;) c.matched[j] = m.match_at(thresholds[j]);
+    return c;
+  }
+  // Thinned maps at different thresholds are not nested, so each threshold is matched from scratch; gt pixels with
+  // nothing predicted in reach are left out of the graph (they stay in the gt count).
+  std::vector<double> best = best_in_reach(score, gt, h, w, radius);
+  std::vector<uint8_t> mask(size_t(h * w)), reachable_gt(size_t(h * w));
+  std::vector<double> thinned(size_t(h * w));
+  c.pred.assign(thresholds.size(), 0);
+  for (size_t j = 0; j < thresholds.size(); ++j) {
+    const double t = thresholds[j];
+    for (int64_t i = 0; i < h * w; ++i) mask[size_t(i)] = score[i] >= t;
+    thin_edges(mask, h, w);
+    for (int64_t i = 0; i < h * w; ++i) {
+      thinned[size_t(i)] = mask[size_t(i)];
+      reachable_gt[size_t(i)] = best[size_t(i)] >= t;
+      c.pred[j] += mask[size_t(i)];
+    }
+    Matcher m(thinned.data(), reachable_gt.data(), h, w, radius, 0.5);
+    c.matched[j] = m.match_at(0.5);
+  }
   return c;
 }
 
 int64_t match_edge_pixels(const uint8_t* pred, const uint8_t* gt, int64_t h, int64_t w, double radius) {
   std::vector<double> score(static_cast<size_t>(h * w));
   for (int64_t i = 0; i < h * w; ++i) score[size_t(i)] = pred[i] ? 1.0 : 0.0;
-  return match_edges(score.data(), gt, h, w, {0.5}, radius).matched[0];
+  return match_edges(score.data(), gt, h, w, {0.5}, radius, false).matched[0];
 }
 
 }  // namespace mtinet

@@ -6,8 +6,7 @@
 // lower one). Which pairs are matched may differ from correspondPixels' minimum-distance choice (that changes no
 // count), and its finite outlier cost (100 * maxDist per unmatched pixel) is not modelled: one more matched pair
 // saves about twice that, more than any rearrangement of matched distances costs in realistic edge maps, so the
-// counts agree except in contrived configurations. BSDS also thins the prediction first; SEISM, as the reference
-// calls it, does not, and neither does this.
+// counts agree except in contrived configurations.
 #pragma once
 #include <cstdint>
 #include <vector>
@@ -21,12 +20,13 @@ struct EdgeImageCounts {
   int64_t gt = 0;                // ground-truth edge pixels
 };
 
-// score: h*w row-major; gt: h*w, nonzero = edge; thresholds ascending; a pixel is a predicted edge at threshold t
-// when score >= t (as edgesEvalImg). radius in pixels.
+// score: h*w row-major; gt: h*w, nonzero = edge; thresholds ascending; radius in pixels. The predicted edge map at
+// threshold t is score >= t, thinned to one-pixel strokes when thin (SEISM's edgesEvalImg thins; see
+// train/edge_thinning.h); pred counts the pixels of that map.
 EdgeImageCounts match_edges(const double* score, const uint8_t* gt, int64_t h, int64_t w,
-                            const std::vector<double>& thresholds, double radius);
+                            const std::vector<double>& thresholds, double radius, bool thin);
 
-// Matched-pair count between two binary maps (pred, gt nonzero = edge), for tests and single-threshold use.
+// Matched-pair count between two binary maps (pred, gt nonzero = edge; no thinning).
 int64_t match_edge_pixels(const uint8_t* pred, const uint8_t* gt, int64_t h, int64_t w, double radius);
 
 }  // namespace mtinet
