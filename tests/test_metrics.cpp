@@ -357,6 +357,57 @@ TEST_CASE("edge thinning: a 3-pixel bar becomes its middle line, 1-pixel strokes
   CHECK(block == expected);
 }
 
+namespace {
+
+// The documented thinning rule applied literally: every subiteration scans every pixel of the whole image.
+void thin_by_full_scans(std::vector<uint8_t>& m, int64_t h, int64_t w) {
+  const int dy[8] = {0, -1, -1, -1, 0, 1, 1, 1}, dx[8] = {1, 1, 0, -1, -1, -1, 0, 1};  // x1 = E ... x8 = SE
+  for (bool changed = true; changed;) {
+    changed = false;
+    for (int sub = 0; sub < 2; ++sub) {
+      std::vector<int64_t> doomed;
+      for (int64_t y = 0; y < h; ++y)
+        for (int64_t x = 0; x < w; ++x) {
+          if (!m[size_t(y * w + x)]) continue;
+          bool v[10];
+          for (int k = 0; k < 8; ++k) {
+            int64_t yy = y + dy[k], xx = x + dx[k];
+            v[k + 1] = yy >= 0 && yy < h && xx >= 0 && xx < w && m[size_t(yy * w + xx)];
+          }
+          v[9] = v[1];
+          int xh = 0, n1 = 0, n2 = 0;
+          for (int i = 1; i <= 4; ++i) {
+            xh += !v[2 * i - 1] && (v[2 * i] || v[2 * i + 1]);
+            n1 += v[2 * i - 1] || v[2 * i];
+            n2 += v[2 * i] || v[2 * i + 1];
+          }
+          bool g3 = sub == 0 ? !((v[2] || v[3] || !v[8]) && v[1]) : !((v[6] || v[7] || !v[4]) && v[5]);
+          if (xh == 1 && std::min(n1, n2) >= 2 && std::min(n1, n2) <= 3 && g3) doomed.push_back(y * w + x);
+        }
+      for (int64_t i : doomed) m[size_t(i)] = 0;
+      changed = changed || !doomed.empty();
+    }
+  }
+}
+
+}  // namespace
+
+TEST_CASE("edge thinning: same result as the rule applied by full scans, on random blobs") {
+  std::mt19937 rng(3);
+  std::uniform_real_distribution<double> u(0, 1);
+  for (int trial = 0; trial < 30; ++trial) {
+    const int64_t h = 8 + trial % 9, w = 10 + trial % 7;
+    const double density = 0.2 + 0.6 * u(rng);
+    std::vector<uint8_t> a(size_t(h * w));
+    for (auto& v : a) v = u(rng) < density;
+    std::vector<uint8_t> b = a;
+    thin_edges(a, h, w);
+    thin_by_full_scans(b, h, w);
+    INFO("trial " << trial);
+    CHECK(a == b);
+  }
+}
+
 TEST_CASE("edge: thinning a thick predicted band before matching, as SEISM does") {
   // gt: column 5 of 20x20; prediction: columns 4-6 (all rows) at p = 0.9. Unthinned: 60 predicted, 20 matched ->
   // P 1/3, F 0.5. Thinned by hand: subiteration 1 deletes column 6 and row 0 (x1 = 0, or x2 = x3 = 0 with x8 set),
