@@ -44,7 +44,7 @@ void EdgeMetric::update(const Tensor& pred, const Tensor& label) {
     std::vector<double> score(static_cast<size_t>(h * w));
     std::vector<uint8_t> gt(static_cast<size_t>(h * w));
     for (int64_t i = 0; i < h * w; ++i) {
-      score[size_t(i)] = sigmoid(p[b * h * w + i]);
+      score[size_t(i)] = logistic(p[b * h * w + i]);
       gt[size_t(i)] = y[b * h * w + i] >= 0.5;
     }
     per_image[size_t(b)] = match_edges(score.data(), gt.data(), h, w, thresholds_, radius, thin_);
