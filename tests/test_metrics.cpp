@@ -4,10 +4,14 @@
 // paper's numbers.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <functional>
+#include <random>
 #include <vector>
 
 #include "train/edge_matching.h"
+#include "train/edge_thinning.h"
 #include "train/metrics.h"
 
 using namespace mtinet;
@@ -257,6 +261,171 @@ TEST_CASE("edge matching: augmenting paths find the matching the nearest-first g
   pred[3] = pred[0] = 1;
   CHECK(match_edge_pixels(pred.data(), gt.data(), 2, 5, 2.0) == 2);
   CHECK(match_edge_pixels(pred.data(), gt.data(), 2, 5, 1.9) == 1);  // Q out of A's reach
+}
+
+namespace {
+
+// A plain Kuhn's algorithm on the explicit graph, restarted from scratch: the reference for the warm-started search.
+int64_t brute_force_matching(const std::vector<double>& score, const std::vector<uint8_t>& gt, int64_t h, int64_t w,
+                             double t, double radius) {
+  std::vector<int64_t> gts, preds;
+  for (int64_t i = 0; i < h * w; ++i) {
+    if (gt[size_t(i)]) gts.push_back(i);
+    if (score[size_t(i)] >= t) preds.push_back(i);
+  }
+  std::vector<std::vector<size_t>> adj(gts.size());
+  for (size_t a = 0; a < gts.size(); ++a) {
+    for (size_t b = 0; b < preds.size(); ++b) {
+      int64_t dy = gts[a] / w - preds[b] / w, dx = gts[a] % w - preds[b] % w;
+      if (double(dy * dy + dx * dx) <= radius * radius) adj[a].push_back(b);
+    }
+  }
+  std::vector<int64_t> owner(preds.size(), -1);
+  std::vector<char> seen;
+  std::function<bool(size_t)> try_gt = [&](size_t a) {
+    for (size_t b : adj[a]) {
+      if (seen[b]) continue;
+      seen[b] = 1;
+      if (owner[b] < 0 || try_gt(size_t(owner[b]))) { owner[b] = int64_t(a); return true; }
+    }
+    return false;
+  };
+  int64_t matched = 0;
+  for (size_t a = 0; a < gts.size(); ++a) {
+    seen.assign(preds.size(), 0);
+    matched += try_gt(a) ? 1 : 0;
+  }
+  return matched;
+}
+
+}  // namespace
+
+TEST_CASE("edge matching: maximum matching at every threshold, as a from-scratch Kuhn's algorithm finds") {
+  std::mt19937 rng(7);
+  std::uniform_real_distribution<double> u(0, 1);
+  for (int trial = 0; trial < 20; ++trial) {
+    const int64_t h = 9 + trial % 4, w = 11 + trial % 3;
+    const double radius = 1.0 + 0.5 * (trial % 4);
+    std::vector<double> score(size_t(h * w));
+    std::vector<uint8_t> gt(size_t(h * w));
+    for (size_t i = 0; i < score.size(); ++i) {
+      score[i] = u(rng) < 0.3 ? u(rng) : 0.0;
+      gt[i] = u(rng) < 0.25;
+    }
+    std::vector<double> thresholds = {0.05, 0.2, 0.35, 0.5, 0.65, 0.8, 0.95};
+    EdgeImageCounts c = match_edges(score.data(), gt.data(), h, w, thresholds, radius, false);
+    for (size_t j = 0; j < thresholds.size(); ++j) {
+      INFO("trial " << trial << " threshold " << thresholds[j]);
+      CHECK(c.matched[j] == brute_force_matching(score, gt, h, w, thresholds[j], radius));
+      int64_t predicted = std::count_if(score.begin(), score.end(), [&](double s) { return s >= thresholds[j]; });
+      CHECK(c.pred[j] == predicted);
+    }
+    CHECK(c.gt == std::count(gt.begin(), gt.end(), uint8_t(1)));
+  }
+}
+
+TEST_CASE("edge thinning: a 3-pixel bar becomes its middle line, 1-pixel strokes and dots stay") {
+  // 7x14 image, bar in rows 2-4, columns 2-11. The first subiteration removes the top row (its pixels have x1 = E
+  // set but x2 = NE, x3 = N clear and x8 = SE set), the second the bottom row; the middle row remains.
+  const int64_t h = 7, w = 14;
+  std::vector<uint8_t> bar(h * w, 0);
+  for (int64_t y = 2; y <= 4; ++y)
+    for (int64_t x = 2; x <= 11; ++x) bar[size_t(y * w + x)] = 1;
+  thin_edges(bar, h, w);
+  int64_t total = 0;
+  for (int64_t y = 0; y < h; ++y)
+    for (int64_t x = 0; x < w; ++x) {
+      total += bar[size_t(y * w + x)];
+      if (x >= 3 && x <= 10) CHECK(bar[size_t(y * w + x)] == (y == 3 ? 1 : 0));
+    }
+  CHECK(total <= 10);
+
+  std::vector<uint8_t> strokes(h * w, 0);  // a horizontal line, a vertical line and a dot: already thin
+  for (int64_t x = 1; x <= 6; ++x) strokes[size_t(1 * w + x)] = 1;
+  for (int64_t y = 3; y <= 6; ++y) strokes[size_t(y * w + 9)] = 1;
+  strokes[size_t(5 * w + 2)] = 1;
+  std::vector<uint8_t> before = strokes;
+  thin_edges(strokes, h, w);
+  CHECK(strokes == before);
+
+  // A 2x2 block: the first subiteration deletes its NW, NE and SE pixels at once (each satisfies G1-G3), leaving SW.
+  std::vector<uint8_t> block(16, 0);
+  block[5] = block[6] = block[9] = block[10] = 1;
+  thin_edges(block, 4, 4);
+  std::vector<uint8_t> expected(16, 0);
+  expected[9] = 1;
+  CHECK(block == expected);
+}
+
+namespace {
+
+// The documented thinning rule applied literally: every subiteration scans every pixel of the whole image.
+void thin_by_full_scans(std::vector<uint8_t>& m, int64_t h, int64_t w) {
+  const int dy[8] = {0, -1, -1, -1, 0, 1, 1, 1}, dx[8] = {1, 1, 0, -1, -1, -1, 0, 1};  // x1 = E ... x8 = SE
+  for (bool changed = true; changed;) {
+    changed = false;
+    for (int sub = 0; sub < 2; ++sub) {
+      std::vector<int64_t> doomed;
+      for (int64_t y = 0; y < h; ++y)
+        for (int64_t x = 0; x < w; ++x) {
+          if (!m[size_t(y * w + x)]) continue;
+          bool v[10];
+          for (int k = 0; k < 8; ++k) {
+            int64_t yy = y + dy[k], xx = x + dx[k];
+            v[k + 1] = yy >= 0 && yy < h && xx >= 0 && xx < w && m[size_t(yy * w + xx)];
+          }
+          v[9] = v[1];
+          int xh = 0, n1 = 0, n2 = 0;
+          for (int i = 1; i <= 4; ++i) {
+            xh += !v[2 * i - 1] && (v[2 * i] || v[2 * i + 1]);
+            n1 += v[2 * i - 1] || v[2 * i];
+            n2 += v[2 * i] || v[2 * i + 1];
+          }
+          bool g3 = sub == 0 ? !((v[2] || v[3] || !v[8]) && v[1]) : !((v[6] || v[7] || !v[4]) && v[5]);
+          if (xh == 1 && std::min(n1, n2) >= 2 && std::min(n1, n2) <= 3 && g3) doomed.push_back(y * w + x);
+        }
+      for (int64_t i : doomed) m[size_t(i)] = 0;
+      changed = changed || !doomed.empty();
+    }
+  }
+}
+
+}  // namespace
+
+TEST_CASE("edge thinning: same result as the rule applied by full scans, on random blobs") {
+  std::mt19937 rng(3);
+  std::uniform_real_distribution<double> u(0, 1);
+  for (int trial = 0; trial < 30; ++trial) {
+    const int64_t h = 8 + trial % 9, w = 10 + trial % 7;
+    const double density = 0.2 + 0.6 * u(rng);
+    std::vector<uint8_t> a(size_t(h * w));
+    for (auto& v : a) v = u(rng) < density;
+    std::vector<uint8_t> b = a;
+    thin_edges(a, h, w);
+    thin_by_full_scans(b, h, w);
+    INFO("trial " << trial);
+    CHECK(a == b);
+  }
+}
+
+TEST_CASE("edge: thinning a thick predicted band before matching, as SEISM does") {
+  // gt: column 5 of 20x20; prediction: columns 4-6 (all rows) at p = 0.9. Unthinned: 60 predicted, 20 matched ->
+  // P 1/3, F 0.5. Thinned by hand: subiteration 1 deletes column 6 and row 0 (x1 = 0, or x2 = x3 = 0 with x8 set),
+  // subiteration 2 deletes column 4 and both pixels of row 19 (x5 = 0, or x6 = x7 = 0 with x4 set); what is left,
+  // column 5 rows 1-18, is stable. 18 predicted, 18 matched: P 1, R 0.9, F 18/19.
+  const int64_t h = 20, w = 20;
+  std::vector<double> gt(h * w, 0.0), logits(h * w, -20.0);
+  for (int64_t y = 0; y < h; ++y) {
+    gt[size_t(y * w + 5)] = 1;
+    for (int64_t x = 4; x <= 6; ++x) logits[size_t(y * w + x)] = logit(0.9);
+  }
+  EdgeMetric thick(2.0 / std::sqrt(800.0), 99, false), thinned(2.0 / std::sqrt(800.0), 99, true);
+  thick.update(f64({1, h, w, 1}, logits), f64({1, h, w, 1}, gt));
+  thinned.update(f64({1, h, w, 1}, logits), f64({1, h, w, 1}, gt));
+  CHECK(num(thick.results(), "odsF") == doctest::Approx(0.5).epsilon(1e-12));
+  CHECK(num(thinned.results(), "odsF") == doctest::Approx(18.0 / 19).epsilon(1e-12));
+  CHECK(num(thinned.results(), "odsP") == 1.0);
+  CHECK(num(thinned.results(), "odsR") == doctest::Approx(0.9).epsilon(1e-12));
 }
 
 TEST_CASE("edge: odsF on a tiny image with a shifted edge inside and outside the tolerance") {

@@ -31,6 +31,7 @@ struct Command {
 };
 
 const Command kCommands[] = {
+    {"train", mtinet::cmd_train, "train a model from a JSON config (see train/configs/)"},
     {"info", mtinet::cmd_info, "print the build configuration and the devices found"},
     {"synth", mtinet::cmd_synth, "write a procedural multi-task dataset (NYUD layout)"},
 };

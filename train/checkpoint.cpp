@@ -11,9 +11,9 @@ namespace mtinet {
 
 namespace fs = std::filesystem;
 
-CheckpointPaths checkpoint_paths(const std::string& dir, int64_t epoch) {
+CheckpointPaths checkpoint_paths(const std::string& dir, int64_t step) {
   char name[32];
-  std::snprintf(name, sizeof(name), "epoch_%04lld", static_cast<long long>(epoch));
+  std::snprintf(name, sizeof(name), "step_%08lld", static_cast<long long>(step));
   return {dir + "/" + name + ".weights.safetensors", dir + "/" + name + ".state.safetensors"};
 }
 
@@ -51,7 +51,7 @@ namespace {
 std::vector<int64_t> checkpoint_epochs(const std::string& dir) {
   std::vector<int64_t> epochs;
   if (!fs::is_directory(dir)) return epochs;
-  static const std::regex re(R"(epoch_(\d+)\.state\.safetensors)");
+  static const std::regex re(R"(step_(\d+)\.state\.safetensors)");
   for (const auto& entry : fs::directory_iterator(dir)) {
     std::smatch m;
     std::string name = entry.path().filename().string();

@@ -1,6 +1,6 @@
-// Checkpoints: <dir>/epoch_NNNN.weights.safetensors (the model's state_dict with the reference's names, loadable by
-// `mtinet predict` and by PyTorch) and <dir>/epoch_NNNN.state.safetensors (optimiser, loss balancing, step, epoch,
-// loader position). Both are written atomically; only the last k checkpoints are kept.
+// Checkpoints, named by optimiser step: <dir>/step_NNNNNNNN.weights.safetensors (the model's state_dict with the
+// reference's names, loadable by `mtinet predict` and by PyTorch) and <dir>/step_NNNNNNNN.state.safetensors
+// (optimiser, loss balancing, step, loader position). Both are written atomically; only the last k checkpoints are kept.
 #pragma once
 #include <cstdint>
 #include <optional>
@@ -23,7 +23,7 @@ struct CheckpointPaths {
   std::string weights, state;
 };
 
-CheckpointPaths checkpoint_paths(const std::string& dir, int64_t epoch);
+CheckpointPaths checkpoint_paths(const std::string& dir, int64_t step);
 // Writes the state file; the caller writes the weights (Module::save) first, so a state file only ever exists
 // beside complete weights. Then removes checkpoints older than the newest keep_last.
 void write_training_state(const std::string& path, const TrainingState& s, const std::string& config_json);

@@ -16,7 +16,7 @@ EdgePRF edge_prf(int64_t matched, int64_t pred, int64_t gt) {
   return e;
 }
 
-EdgeMetric::EdgeMetric(double max_dist, int num_thresholds) : max_dist_(max_dist) {
+EdgeMetric::EdgeMetric(double max_dist, int num_thresholds, bool thin) : max_dist_(max_dist), thin_(thin) {
   MTINET_CHECK(max_dist >= 0, "edge metric: max_dist must be >= 0, got ", max_dist);
   MTINET_CHECK(num_thresholds >= 1, "edge metric: need at least one threshold, got ", num_thresholds);
   // edgesEvalImg's linspace(1/(K+1), 1-1/(K+1), K): 0.01 ... 0.99 for K = 99.
@@ -44,10 +44,10 @@ void EdgeMetric::update(const Tensor& pred, const Tensor& label) {
     std::vector<double> score(static_cast<size_t>(h * w));
     std::vector<uint8_t> gt(static_cast<size_t>(h * w));
     for (int64_t i = 0; i < h * w; ++i) {
-      score[size_t(i)] = sigmoid(p[b * h * w + i]);
+      score[size_t(i)] = logistic(p[b * h * w + i]);
       gt[size_t(i)] = y[b * h * w + i] >= 0.5;
     }
-    per_image[size_t(b)] = match_edges(score.data(), gt.data(), h, w, thresholds_, radius);
+    per_image[size_t(b)] = match_edges(score.data(), gt.data(), h, w, thresholds_, radius, thin_);
   }
   for (const EdgeImageCounts& c : per_image) {
     size_t best = 0;

@@ -1,12 +1,12 @@
-// Native edge F-measures (odsF, oisF) in the manner of SEISM's 'fb' contour evaluation (Piotr Dollar's
-// edgesEvalImg with thinning off, as the reference's SEISM script runs it): the edge probability sigmoid(logit) is
-// thresholded (p >= t) at K thresholds (default 99: 0.01 ... 0.99, the reference's parameter file); predicted edge
-// pixels are matched one-to-one to ground-truth edge pixels within max_dist * image diagonal (see
-// train/edge_matching.h for the matching and how it approximates correspondPixels); the counts are pooled over the
-// split per threshold, and odsF is the best F = 2PR/(P+R) over thresholds of the pooled precision and recall.
-// oisF pools each image's counts at that image's best threshold. Out of scope: non-maximum suppression / thinning
-// of the prediction (the reference does not apply it either: its PNGs go to SEISM unthinned) and the reference's
-// 8-bit quantisation of the probability before thresholding.
+// Native edge F-measures (odsF, oisF) as the reference's SEISM evaluation computes them: the edge probability
+// sigmoid(logit) is binarised (p >= t) at K thresholds (default 99: 0.01 ... 0.99, the reference's parameter file);
+// each binary map is thinned to one-pixel strokes (SEISM's edgesEvalImg: bwmorph 'thin', see
+// train/edge_thinning.h; optional); its pixels are matched one-to-one to ground-truth edge pixels within
+// max_dist * image diagonal (train/edge_matching.h: maximum-cardinality matching, how it relates to
+// correspondPixels); per threshold the counts are pooled over the split, and odsF is the best F = 2PR/(P+R) over
+// thresholds of the pooled precision and recall. oisF pools each image's counts at that image's best threshold.
+// Out of scope: non-maximum suppression of the probability map (the reference applies none: its sigmoid PNGs go
+// to SEISM as they are), and the reference's 8-bit quantisation of the probability before thresholding.
 #pragma once
 #include <cstdint>
 #include <vector>
@@ -18,7 +18,8 @@ namespace mtinet {
 class EdgeMetric : public Metric {
  public:
   // max_dist: the tolerance as a fraction of the image diagonal (0.011 NYUD, 0.0075 PASCAL).
-  explicit EdgeMetric(double max_dist, int num_thresholds = 99);
+  // thin: thin each binarised map before matching (SEISM does; off is faster and nests the maps across thresholds).
+  explicit EdgeMetric(double max_dist, int num_thresholds = 99, bool thin = true);
   // pred: {N, H, W, 1} logit; label: {N, H, W, 1} (or {N, H, W}), >= 0.5 = edge.
   void update(const Tensor& pred, const Tensor& label) override;
   // {"odsF", "odsP", "odsR", "odsT" (the best threshold), "oisF", "oisP", "oisR", "thresholds", "precision",
@@ -30,6 +31,7 @@ class EdgeMetric : public Metric {
 
  private:
   double max_dist_;
+  bool thin_;
   std::vector<double> thresholds_;
   std::vector<int64_t> cnt_, sum_p_;  // per threshold: matched pairs, predicted pixels
   int64_t sum_r_ = 0;                 // ground-truth pixels

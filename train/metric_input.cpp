@@ -35,7 +35,7 @@ void check_label_matches(const char* metric, const Tensor& pred, const Tensor& l
   }
 }
 
-double sigmoid(double x) {
+double logistic(double x) {
   // Both branches avoid overflow of exp for large |x|.
   if (x >= 0) return 1.0 / (1.0 + std::exp(-x));
   double e = std::exp(x);

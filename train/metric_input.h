@@ -25,6 +25,6 @@ int64_t check_nhwc(const char* metric, const char* role, const Tensor& t, int64_
 void check_label_matches(const char* metric, const Tensor& pred, const Tensor& label, int64_t label_channels);
 
 // The logistic function, in double for thresholding near 0 and 1.
-double sigmoid(double x);
+double logistic(double x);
 
 }  // namespace mtinet

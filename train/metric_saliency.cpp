@@ -52,7 +52,7 @@ void SaliencyMetric::update(const Tensor& pred, const Tensor& label) {
     int64_t gt_total = 0;
     for (int64_t i = b * pixels; i < (b + 1) * pixels; ++i) {
       // softmax channel 1 of two logits is the sigmoid of their difference
-      double prob = channels == 1 ? sigmoid(p[i]) : sigmoid(p[2 * i + 1] - p[2 * i]);
+      double prob = channels == 1 ? logistic(p[i]) : logistic(p[2 * i + 1] - p[2 * i]);
       size_t rank = size_t(std::lower_bound(thresholds_.begin(), thresholds_.end(), prob) - thresholds_.begin());
       bool salient = y[i] > 0.5;
       (salient ? gt_at : bg_at)[rank] += 1;

@@ -23,7 +23,7 @@ std::unique_ptr<Metric> make_metric(const std::string& task, const MetricOptions
   if (task == "depth") return std::make_unique<DepthMetric>();
   if (task == "normals") return std::make_unique<NormalsMetric>();
   if (task == "sal") return std::make_unique<SaliencyMetric>();
-  if (task == "edge") return std::make_unique<EdgeMetric>(options.edge_max_dist, options.edge_thresholds);
+  if (task == "edge") return std::make_unique<EdgeMetric>(options.edge_max_dist, options.edge_thresholds, options.edge_thin);
   MTINET_FAIL("metrics: unknown task '", task, "'");
 }
 

@@ -22,6 +22,7 @@ struct MetricOptions {
   bool human_parts_skip_uniform = true;  // the reference's offline human-parts evaluation skips such images
   double edge_max_dist = 0.011;       // fraction of the diagonal: NYUD 0.011, PASCAL 0.0075
   int edge_thresholds = 99;
+  bool edge_thin = true;              // thin each binarised edge map before matching, as SEISM does
 };
 
 // The settings of a dataset: "nyud" or "pascal" (PASCAL-Context).
