@@ -6,5 +6,6 @@
 namespace mtinet {
 
 int cmd_info(const std::vector<std::string>& args);
+int cmd_bench(const std::vector<std::string>& args);  // tools/cmd_bench.cpp
 
 }  // namespace mtinet

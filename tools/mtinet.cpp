@@ -32,6 +32,7 @@ struct Command {
 
 const Command kCommands[] = {
     {"info", mtinet::cmd_info, "print the build configuration and the devices found"},
+    {"bench", mtinet::cmd_bench, "time the kernels at MTI-Net's shapes (mtinet bench kernels)"},
 };
 
 void print_help() {
