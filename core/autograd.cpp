@@ -88,24 +88,116 @@ void accumulate_leaf(const Tensor& leaf, const Tensor& g) {
   }
 }
 
-}  // namespace
+// Adds g into the gradient slot `slot`, out of place: g may alias a tensor another node still holds.
+void accumulate_into(Tensor& slot, const Tensor& g) {
+  if (!slot.defined()) {
+    slot = g;
+    return;
+  }
+  Tensor sum = slot.clone();
+  kernels::add_inplace(sum, g);
+  slot = sum;
+}
 
-void run_backward(const Tensor& root, const Tensor& grad_output, bool retain_graph) {
-  MTINET_CHECK(root.requires_grad(), "backward on ", root.describe(), ", which does not require grad");
-  MTINET_CHECK(grad_output.shape() == root.shape() && grad_output.dtype() == root.dtype(),
-               "backward: gradient ", grad_output.describe(), " does not match ", root.describe());
+// Which tensors a backward pass delivers gradients to. Tensor::backward() accumulates into every leaf that requires
+// grad; grad() captures the gradients of the requested tensors and runs only the nodes that lead to them.
+class GradTargets {
+ public:
+  // Accumulate into every leaf.
+  GradTargets() = default;
+  // Capture for `inputs` only; `order` is the graph's nodes below root, consumers before producers.
+  GradTargets(const Tensor& root, const std::vector<Tensor>& inputs, const std::vector<Node*>& order)
+      : capture_(true) {
+    captured_.resize(inputs.size());
+    for (size_t i = 0; i < inputs.size(); ++i) {
+      if (inputs[i].grad_fn()) {
+        node_index_[inputs[i].grad_fn().get()].push_back(i);
+      } else {
+        leaf_index_[&inputs[i].impl()].push_back(i);
+      }
+    }
+    // Producers before consumers: a node must run when one of its inputs is a requested leaf or comes from a node
+    // whose output gradient is wanted; a node's output gradient is wanted when it runs or its output is requested.
+    for (auto it = order.rbegin(); it != order.rend(); ++it) {
+      Node* node = *it;
+      bool run = false;
+      for (const Tensor& in : node->inputs()) {
+        if (!in.defined()) continue;
+        run = run || (in.grad_fn() ? wanted_.count(in.grad_fn().get()) > 0 : leaf_index_.count(&in.impl()) > 0);
+      }
+      if (run) runs_.insert(node);
+      if (run || node_index_.count(node)) wanted_.insert(node);
+    }
+    // An input is in the graph when it is the root, an input of a node below it, or the output of one.
+    std::unordered_set<const TensorImpl*> in_graph{&root.impl()};
+    std::unordered_set<const Node*> nodes(order.begin(), order.end());
+    for (const Node* node : order) {
+      for (const Tensor& in : node->inputs()) {
+        if (in.defined()) in_graph.insert(&in.impl());
+      }
+    }
+    for (const Tensor& in : inputs) {
+      bool is_node_output = in.grad_fn() && nodes.count(in.grad_fn().get()) > 0;
+      in_graph_.push_back(in_graph.count(&in.impl()) > 0 || is_node_output);
+    }
+  }
+
+  bool node_runs(Node* node) const { return !capture_ || runs_.count(node) > 0; }
+  bool node_wanted(Node* node) const { return !capture_ || wanted_.count(node) > 0; }
+
+  // The complete gradient of `node`'s output has been summed up.
+  void node_gradient(Node* node, const Tensor& g) {
+    auto it = node_index_.find(node);
+    if (it != node_index_.end()) capture(it->second, g);
+  }
+  // A gradient reaches the leaf `leaf`.
+  void leaf_gradient(const Tensor& leaf, const Tensor& g) {
+    if (!capture_) {
+      accumulate_leaf(leaf, g);
+      return;
+    }
+    auto it = leaf_index_.find(&leaf.impl());
+    if (it != leaf_index_.end()) capture(it->second, g);
+  }
+  const std::vector<Tensor>& captured() const { return captured_; }
+  bool in_graph(size_t input) const { return in_graph_[input]; }
+
+ private:
+  // The caller owns what grad() returns: copy rather than hand out a tensor that may alias the graph's.
+  void capture(const std::vector<size_t>& indices, const Tensor& g) {
+    for (size_t i : indices) {
+      if (captured_[i].defined()) {
+        kernels::add_inplace(captured_[i], g);
+      } else {
+        captured_[i] = g.clone();
+      }
+    }
+  }
+
+  bool capture_ = false;
+  std::unordered_map<const TensorImpl*, std::vector<size_t>> leaf_index_;
+  std::unordered_map<Node*, std::vector<size_t>> node_index_;
+  std::unordered_set<Node*> runs_, wanted_;
+  std::vector<bool> in_graph_;
+  std::vector<Tensor> captured_;
+};
+
+void backpropagate(const Tensor& root, const Tensor& grad_output, bool retain_graph,
+                   const std::vector<Node*>& order, GradTargets& targets) {
   NoGradGuard no_grad;
   if (!root.grad_fn()) {
-    accumulate_leaf(root, grad_output);
+    targets.leaf_gradient(root, grad_output);
     return;
   }
   std::unordered_map<Node*, Tensor> grads;
   grads[root.grad_fn().get()] = grad_output;
-  for (Node* node : reverse_topological_order(root.grad_fn().get())) {
+  for (Node* node : order) {
     auto it = grads.find(node);
     if (it == grads.end()) continue;  // no gradient flows here
     Tensor g = it->second;
     grads.erase(it);
+    targets.node_gradient(node, g);
+    if (!targets.node_runs(node)) continue;
     std::vector<Tensor> in_grads = node->apply(g);
     if (!retain_graph) node->release();
     for (size_t i = 0; i < in_grads.size(); ++i) {
@@ -115,18 +207,50 @@ void run_backward(const Tensor& root, const Tensor& grad_output, bool retain_gra
       MTINET_CHECK(gi.shape() == in.shape(), "backward of '", node->op(), "' produced gradient ", gi.describe(),
                    " for input ", in.describe());
       if (!in.grad_fn()) {
-        accumulate_leaf(in, gi);
-        continue;
-      }
-      auto [slot, inserted] = grads.try_emplace(in.grad_fn().get(), gi);
-      if (!inserted) {
-        // Accumulate out of place: gi may alias a tensor another node still holds.
-        Tensor sum = slot->second.clone();
-        kernels::add_inplace(sum, gi);
-        slot->second = sum;
+        targets.leaf_gradient(in, gi);
+      } else if (targets.node_wanted(in.grad_fn().get())) {
+        accumulate_into(grads[in.grad_fn().get()], gi);
       }
     }
   }
+}
+
+}  // namespace
+
+void run_backward(const Tensor& root, const Tensor& grad_output, bool retain_graph) {
+  MTINET_CHECK(root.requires_grad(), "backward on ", root.describe(), ", which does not require grad");
+  MTINET_CHECK(grad_output.shape() == root.shape() && grad_output.dtype() == root.dtype(),
+               "backward: gradient ", grad_output.describe(), " does not match ", root.describe());
+  GradTargets every_leaf;
+  std::vector<Node*> order;
+  if (root.grad_fn()) order = reverse_topological_order(root.grad_fn().get());
+  backpropagate(root, grad_output, retain_graph, order, every_leaf);
+}
+
+std::vector<Tensor> grad(const Tensor& output, const std::vector<Tensor>& inputs, bool retain_graph) {
+  MTINET_CHECK(output.numel() == 1, "grad: output ", output.describe(), " must have one element");
+  MTINET_CHECK(output.requires_grad(), "grad: output ", output.describe(), " does not require grad");
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    MTINET_CHECK(inputs[i].defined(), "grad: input ", i, " is undefined");
+    MTINET_CHECK(inputs[i].requires_grad(), "grad: input ", i, " (", inputs[i].describe(),
+                 ") does not require grad");
+  }
+  std::vector<Node*> order;
+  if (output.grad_fn()) order = reverse_topological_order(output.grad_fn().get());
+  GradTargets requested(output, inputs, order);
+  // Checked before running anything, so a failed call leaves the graph usable.
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    MTINET_CHECK(requested.in_graph(i), "grad: input ", i, " (", inputs[i].describe(), ") is not reachable from ",
+                 output.describe());
+  }
+  backpropagate(output, Tensor::full(output.shape(), 1.0, output.dtype(), output.device()), retain_graph, order,
+                requested);
+  std::vector<Tensor> result = requested.captured();
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    // In the graph, but every path to it carried no gradient (e.g. through a non-differentiable input).
+    if (!result[i].defined()) result[i] = Tensor::zeros(inputs[i].shape(), inputs[i].dtype(), inputs[i].device());
+  }
+  return result;
 }
 
 }  // namespace mtinet

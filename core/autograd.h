@@ -55,4 +55,11 @@ class NoGradGuard {
 // Backpropagates grad_output from root; leaf gradients accumulate into their grad tensors.
 void run_backward(const Tensor& root, const Tensor& grad_output, bool retain_graph);
 
+// The gradients of a one-element `output` with respect to `inputs` (leaves or intermediate tensors), returned in
+// the order of `inputs`, like torch.autograd.grad: nothing accumulates into any leaf's grad, and only the nodes on
+// a path from output to some input run (GradNorm asks for one shared layer's gradient per task without paying for,
+// or polluting, the rest of the backward pass). Every input must require grad and be reachable from output; one that
+// is reachable only along paths that carry no gradient gets zeros.
+std::vector<Tensor> grad(const Tensor& output, const std::vector<Tensor>& inputs, bool retain_graph);
+
 }  // namespace mtinet

@@ -13,8 +13,10 @@ BatchNorm2d::BatchNorm2d(int64_t channels, double momentum, double eps) : moment
 }
 
 Tensor BatchNorm2d::forward(const Tensor& x) {
+  Tensor y = ops::batch_norm(x, weight_, bias_, running_mean_, running_var_, is_training(), momentum_, eps_);
+  // Counted after the op succeeded, so a rejected input leaves the state untouched.
   if (is_training()) num_batches_tracked_.data<int64_t>()[0] += 1;
-  return ops::batch_norm(x, weight_, bias_, running_mean_, running_var_, is_training(), momentum_, eps_);
+  return y;
 }
 
 }  // namespace mtinet

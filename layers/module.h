@@ -75,4 +75,14 @@ class Module {
   bool training_ = true;
 };
 
+// A container of named children with no computation of its own, like PyTorch's nn.ModuleDict, or an nn.ModuleList
+// with None entries (only the present children are registered, under their index, so the keys keep PyTorch's gaps).
+class ModuleDict : public Module {
+ public:
+  template <class M>
+  std::shared_ptr<M> add(const std::string& key, std::shared_ptr<M> m) {
+    return register_module(key, std::move(m));
+  }
+};
+
 }  // namespace mtinet

@@ -1,0 +1,36 @@
+// mtinet train: trains a model from a JSON config.
+#include <cstdio>
+
+#include "tools/args.h"
+#include "tools/commands.h"
+#include "train/trainer.h"
+
+namespace mtinet {
+
+int cmd_train(const std::vector<std::string>& argv) {
+  Args args(argv, {"config", "set", "resume", "device"}, {"help"});
+  if (args.has("help")) {
+    std::printf(
+        "usage: mtinet train --config FILE [--set key=value]... [--resume STATE|latest] [--device cpu|cuda]\n\n"
+        "Trains the model the config describes (configs/*.json). Every step appends a JSON line to\n"
+        "<checkpoint.dir>/metrics.jsonl; every checkpoint.every_epochs epochs the weights (reference names, loadable\n"
+        "by `mtinet predict` and PyTorch) and the training state are saved there.\n\n"
+        "  --config FILE        the experiment's JSON config\n"
+        "  --set key=value      override a config entry, e.g. --set epochs=2 --set optimizer.lr=1e-3\n"
+        "  --resume STATE       continue from a '*.state.safetensors' checkpoint, or 'latest' in checkpoint.dir\n"
+        "  --device cpu|cuda    where to train (default: the config's device, 'auto' = cuda when available)\n");
+    return 0;
+  }
+  std::vector<std::string> overrides = args.all("set");
+  if (args.has("device")) overrides.push_back("device=" + args.get("device", ""));
+  TrainConfig cfg = load_train_config(args.require("config"), overrides);
+  Trainer trainer(cfg);
+  std::printf("training %s (%s) on %s, %lld parameters\n", cfg.model.model.c_str(), cfg.model.tasks.c_str(),
+              device_name(trainer.device()), static_cast<long long>(trainer.model().parameter_count()));
+  if (args.has("resume")) trainer.resume(args.get("resume", ""));
+  TrainSummary s = trainer.run();
+  std::printf("done: %lld steps; final evaluation: %s\n", static_cast<long long>(s.steps), s.last_eval.dump(2).c_str());
+  return 0;
+}
+
+}  // namespace mtinet

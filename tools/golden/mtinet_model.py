@@ -1,0 +1,450 @@
+"""Golden outputs of MTI-Net (HRNetV2-W18-small-v2 backbone) from an independent PyTorch re-implementation.
+
+The network below follows shared/MTINET.md and uses the reference repository's parameter names (checked against
+tests/fixtures/reference/<config>_state_dict.tsv), so a state dict written by mtinet's Module::save loads as is.
+
+Two modes:
+  fixture (default): weights and input come from a closed-form integer formula that the C++ test evaluates
+      identically (see formula_value), so no weights need committing. Runs eval forward, then train forward +
+      backward in float64, and writes samples of outputs, deep-supervision predictions, gradients and updated BN
+      running statistics to tests/fixtures/mtinet_model.safetensors.
+  dump: --weights W.safetensors (from Module::save) --input X.safetensors (key "input", NCHW) --out O.safetensors:
+      loads them, runs a train-mode forward + backward in float64 and writes every output and parameter gradient.
+
+Loss used for the gradients (both modes): sum over every final and deep-supervision prediction y of mean(y * y).
+Run with Debian's /usr/bin/python3 (python3-torch).
+"""
+import argparse
+import json
+import math
+import os
+import struct
+import sys
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from common import FIXTURE_DIR, write_safetensors  # noqa: E402
+
+TASK_SETS = {
+    # name: (main tasks, auxiliary tasks in reference order, output channels)
+    "nyud": (["semseg", "depth"], ["semseg", "depth"], {"semseg": 40, "depth": 1}),
+    "nyud_aux": (["semseg", "depth"], ["semseg", "normals", "edge", "depth"],
+                 {"semseg": 40, "depth": 1, "normals": 3, "edge": 1}),
+    "pascal": (["semseg", "human_parts", "sal", "normals", "edge"],
+               ["semseg", "human_parts", "sal", "normals", "edge"],
+               {"semseg": 21, "human_parts": 7, "sal": 1, "normals": 3, "edge": 1}),
+}
+HRNET_BN_MOMENTUM = 0.01
+
+
+# ---------------------------------------------------------------- building blocks (own code, reference names)
+class Block(nn.Module):
+    """conv3x3-BN-ReLU-conv3x3-BN + (identity | 1x1 conv + BN), ReLU."""
+
+    def __init__(self, cin, cout, momentum):
+        super().__init__()
+        self.conv1 = nn.Conv2d(cin, cout, 3, 1, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(cout, momentum=momentum)
+        self.conv2 = nn.Conv2d(cout, cout, 3, 1, 1, bias=False)
+        self.bn2 = nn.BatchNorm2d(cout, momentum=momentum)
+        self.downsample = None
+        if cin != cout:
+            self.downsample = nn.Sequential(nn.Conv2d(cin, cout, 1, bias=False), nn.BatchNorm2d(cout, momentum=momentum))
+
+    def forward(self, x):
+        y = self.bn2(self.conv2(F.relu(self.bn1(self.conv1(x)))))
+        return F.relu(y + (x if self.downsample is None else self.downsample(x)))
+
+
+class Bottle(nn.Module):
+    """1x1-3x3-1x1 bottleneck, expansion 4, with a 1x1 conv + BN shortcut when the width changes."""
+
+    def __init__(self, cin, planes, momentum):
+        super().__init__()
+        cout = planes * 4
+        self.conv1 = nn.Conv2d(cin, planes, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(planes, momentum=momentum)
+        self.conv2 = nn.Conv2d(planes, planes, 3, 1, 1, bias=False)
+        self.bn2 = nn.BatchNorm2d(planes, momentum=momentum)
+        self.conv3 = nn.Conv2d(planes, cout, 1, bias=False)
+        self.bn3 = nn.BatchNorm2d(cout, momentum=momentum)
+        self.downsample = None
+        if cin != cout:
+            self.downsample = nn.Sequential(nn.Conv2d(cin, cout, 1, bias=False), nn.BatchNorm2d(cout, momentum=momentum))
+
+    def forward(self, x):
+        y = F.relu(self.bn1(self.conv1(x)))
+        y = F.relu(self.bn2(self.conv2(y)))
+        y = self.bn3(self.conv3(y))
+        return F.relu(y + (x if self.downsample is None else self.downsample(x)))
+
+
+def conv_bn(cin, cout, k, stride, relu):
+    layers = [nn.Conv2d(cin, cout, k, stride, k // 2, bias=False), nn.BatchNorm2d(cout, momentum=HRNET_BN_MOMENTUM)]
+    if relu:
+        layers.append(nn.ReLU())
+    return nn.Sequential(*layers)
+
+
+class HRModule(nn.Module):
+    def __init__(self, channels, blocks):
+        super().__init__()
+        n = len(channels)
+        self.branches = nn.ModuleList(
+            nn.Sequential(*[Block(channels[i], channels[i], HRNET_BN_MOMENTUM) for _ in range(blocks[i])])
+            for i in range(n))
+        fuse = []
+        for i in range(n):
+            row = []
+            for j in range(n):
+                if j > i:
+                    row.append(conv_bn(channels[j], channels[i], 1, 1, False))
+                elif j < i:
+                    steps = [conv_bn(channels[j], channels[i] if k == i - j - 1 else channels[j], 3, 2, k != i - j - 1)
+                             for k in range(i - j)]
+                    row.append(nn.Sequential(*steps))
+                else:
+                    row.append(None)
+            fuse.append(nn.ModuleList(row))
+        self.fuse_layers = nn.ModuleList(fuse)
+
+    def forward(self, xs):
+        xs = [b(x) for b, x in zip(self.branches, xs)]
+        out = []
+        for i, row in enumerate(self.fuse_layers):
+            y = None
+            for j, x in enumerate(xs):
+                if j == i:
+                    t = x
+                elif j > i:
+                    t = F.interpolate(row[j](x), size=xs[i].shape[2:], mode="bilinear", align_corners=False)
+                else:
+                    t = row[j](x)
+                y = t if y is None else y + t
+            out.append(F.relu(y))
+        return out
+
+
+class HRNetSmallV2(nn.Module):
+    STAGES = [(1, [2, 2], [18, 36]), (3, [2, 2, 2], [18, 36, 72]), (2, [2, 2, 2, 2], [18, 36, 72, 144])]
+
+    def __init__(self):
+        super().__init__()
+        m = HRNET_BN_MOMENTUM
+        self.conv1 = nn.Conv2d(3, 64, 3, 2, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(64, momentum=m)
+        self.conv2 = nn.Conv2d(64, 64, 3, 2, 1, bias=False)
+        self.bn2 = nn.BatchNorm2d(64, momentum=m)
+        self.layer1 = nn.Sequential(Bottle(64, 64, m), Bottle(256, 64, m))
+        pre = [256]
+        for k, (modules, blocks, channels) in enumerate(self.STAGES):
+            trans = []
+            for i, c in enumerate(channels):
+                if i < len(pre):
+                    trans.append(conv_bn(pre[i], c, 3, 1, True) if pre[i] != c else None)
+                else:
+                    steps = i + 1 - len(pre)
+                    trans.append(nn.Sequential(*[conv_bn(pre[-1], c if s == steps - 1 else pre[-1], 3, 2, True)
+                                                 for s in range(steps)]))
+            setattr(self, f"transition{k + 1}", nn.ModuleList(trans))
+            setattr(self, f"stage{k + 2}", nn.Sequential(*[HRModule(channels, blocks) for _ in range(modules)]))
+            pre = channels
+
+    def forward(self, x):
+        x = F.relu(self.bn1(self.conv1(x)))
+        x = F.relu(self.bn2(self.conv2(x)))
+        xs = [self.layer1(x)]
+        for k in range(3):
+            trans = getattr(self, f"transition{k + 1}")
+            ys = []
+            for i, t in enumerate(trans):
+                src = xs[i] if i < len(xs) else xs[-1]
+                ys.append(src if t is None else t(src))
+            for module in getattr(self, f"stage{k + 2}"):
+                ys = module(ys)
+            xs = ys
+        return xs
+
+
+class SE(nn.Module):
+    def __init__(self, c, r=16):
+        super().__init__()
+        self.squeeze = nn.Sequential(nn.Linear(c, c // r), nn.ReLU(), nn.Linear(c // r, c), nn.Sigmoid())
+
+    def forward(self, x):
+        return x * self.squeeze(x.mean(dim=(2, 3)))[:, :, None, None]
+
+
+class SA(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.attention = nn.Sequential(nn.Conv2d(c, c, 3, 1, 1, bias=False), nn.Sigmoid())
+        self.conv = nn.Conv2d(c, c, 3, 1, 1, bias=False)
+
+    def forward(self, x):
+        return self.conv(x) * self.attention(x)
+
+
+class InitialPrediction(nn.Module):
+    def __init__(self, aux, outputs, cin, c):
+        super().__init__()
+        self.aux = aux
+        self.refinement = nn.ModuleDict({a: nn.Sequential(Block(cin, c, 0.1), Block(c, c, 0.1)) for a in aux})
+        self.decoders = nn.ModuleDict({a: nn.Conv2d(c, outputs[a], 1) for a in aux})
+
+    def forward(self, x, propagated=None):
+        feats, preds = {}, {}
+        for a in self.aux:
+            inp = x
+            if propagated is not None:
+                up = F.interpolate(propagated[a], scale_factor=2, mode="bilinear", align_corners=False)
+                inp = torch.cat([x, up], 1)
+            feats[a] = self.refinement[a](inp)
+            preds[a] = self.decoders[a](feats[a])
+        return feats, preds
+
+
+class FPM(nn.Module):
+    def __init__(self, aux, c):
+        super().__init__()
+        self.aux = aux
+        n = len(aux) * c
+        self.non_linear = nn.Sequential(Block(n, n // 4, 0.1), Block(n // 4, n // 4, 0.1), nn.Conv2d(n // 4, n, 1))
+        self.dimensionality_reduction = Block(n, c, 0.1)
+        self.se = nn.ModuleDict({a: SE(c) for a in aux})
+
+    def forward(self, feats):
+        x = torch.cat([feats[a] for a in self.aux], 1)
+        b, ch, h, w = x.shape
+        n = len(self.aux)
+        # Softmax over groups of n adjacent channels of the task-major concatenation (the reference's quirk).
+        mask = torch.softmax(self.non_linear(x).reshape(b, ch // n, n, h, w), dim=2)
+        shared = self.dimensionality_reduction((mask * x.reshape(b, ch // n, n, h, w)).reshape(b, ch, h, w))
+        return {a: self.se[a](shared) + feats[a] for a in self.aux}
+
+
+class Distillation(nn.Module):
+    def __init__(self, tasks, aux, c):
+        super().__init__()
+        self.tasks, self.aux = tasks, aux
+        self.self_attention = nn.ModuleDict(
+            {t: nn.ModuleDict({a: SA(c) for a in aux if a != t}) for t in tasks})
+
+    def forward(self, feats):
+        out = {}
+        for t in self.tasks:
+            msgs = None
+            for a in self.aux:
+                if a != t:
+                    m = self.self_attention[t][a](feats[a])
+                    msgs = m if msgs is None else msgs + m
+            out[t] = feats[t] + msgs
+        return out
+
+
+class Head(nn.Module):
+    def __init__(self, c, k):
+        super().__init__()
+        self.last_layer = nn.Sequential(nn.Conv2d(c, c, 1), nn.BatchNorm2d(c, momentum=0.1), nn.ReLU(),
+                                        nn.Conv2d(c, k, 1))
+
+    def forward(self, xs):
+        size = xs[0].shape[2:]
+        x = torch.cat([xs[0]] + [F.interpolate(x, size=size, mode="bilinear", align_corners=False) for x in xs[1:]], 1)
+        return self.last_layer(x)
+
+
+class MTINet(nn.Module):
+    def __init__(self, task_set):
+        super().__init__()
+        self.tasks, self.aux, outputs = TASK_SETS[task_set]
+        c = [18, 36, 72, 144]
+        self.backbone = HRNetSmallV2()
+        for s in (3, 2, 1):
+            setattr(self, f"fpm_scale_{s}", FPM(self.aux, c[s]))
+        for s in range(4):
+            setattr(self, f"scale_{s}", InitialPrediction(self.aux, outputs, c[s] + (c[s + 1] if s < 3 else 0), c[s]))
+        for s in range(4):
+            setattr(self, f"distillation_scale_{s}", Distillation(self.tasks, self.aux, c[s]))
+        self.heads = nn.ModuleDict({t: Head(sum(c), outputs[t]) for t in self.tasks})
+
+    def forward(self, x):
+        xs = self.backbone(x)
+        feats, preds = [None] * 4, [None] * 4
+        feats[3], preds[3] = self.scale_3(xs[3])
+        for s in (2, 1, 0):
+            propagated = getattr(self, f"fpm_scale_{s + 1}")(feats[s + 1])
+            feats[s], preds[s] = getattr(self, f"scale_{s}")(xs[s], propagated)
+        distilled = [getattr(self, f"distillation_scale_{s}")(feats[s]) for s in range(4)]
+        out = {}
+        for t in self.tasks:
+            y = self.heads[t]([distilled[s][t] for s in range(4)])
+            out[t] = F.interpolate(y, size=x.shape[2:], mode="bilinear", align_corners=False)
+        return out, preds
+
+
+# ---------------------------------------------------------------- deterministic values shared with the C++ test
+def formula_values(n, salt):
+    """u in [0, 1) for flat indices 0..n-1: dyadic rationals from integer arithmetic, so the C++ test (uint64)
+    computes exactly the same values: u_k = ((k * 2654435761 + salt * 40503 + 12345) mod 65536) / 65536."""
+    k = torch.arange(n, dtype=torch.int64)
+    return ((k * 2654435761 + salt * 40503 + 12345) % 65536).double() / 65536.0
+
+
+def formula_tensor(name, shape, salt):
+    """Values for state-dict entry `name` (PyTorch layout, flat index k), by kind of entry. Every value except the
+    conv/linear weights' single division by sqrt(fan_in) is exact in binary, so no compiler contraction or
+    rounding-order difference can change it."""
+    if name.endswith("num_batches_tracked"):
+        return torch.zeros(shape, dtype=torch.int64)
+    u = formula_values(math.prod(shape), salt)
+    if name.endswith("running_var"):
+        vals = 1.0 + 0.5 * u
+    elif len(shape) >= 2:
+        vals = (2.0 * u - 1.0) / math.sqrt(math.prod(shape[1:]))
+    elif name.endswith("weight"):  # BN scale
+        vals = 1.0 + (2.0 * u - 1.0) / 16.0
+    else:  # biases, running_mean
+        vals = (2.0 * u - 1.0) / 16.0
+    return vals.reshape(shape)
+
+
+INPUT_SALT = 999983
+
+
+def formula_input(shape):
+    return (4.0 * formula_values(math.prod(shape), INPUT_SALT) - 2.0).reshape(shape)
+
+
+def sample(t, target=1000):
+    """Every stride-th element of the flat PyTorch-layout tensor, stride = max(1, numel // target)."""
+    flat = t.detach().reshape(-1)
+    return flat[:: max(1, flat.numel() // target)].clone()
+
+
+# ---------------------------------------------------------------- safetensors reading (for dump mode)
+_NP_DTYPES = {"F64": torch.float64, "F32": torch.float32, "I64": torch.int64}
+
+
+def read_safetensors(path):
+    with open(path, "rb") as f:
+        data = f.read()
+    (n,) = struct.unpack("<Q", data[:8])
+    header = json.loads(data[8:8 + n])
+    out = {}
+    for key, e in header.items():
+        if key == "__metadata__":
+            continue
+        b, end = e["data_offsets"]
+        buf = bytearray(data[8 + n + b:8 + n + end])
+        out[key] = torch.frombuffer(buf, dtype=_NP_DTYPES[e["dtype"]]).reshape(e["shape"]).clone() if end > b else \
+            torch.zeros(e["shape"], dtype=_NP_DTYPES[e["dtype"]])
+    return out
+
+
+def check_manifest(model, task_set):
+    path = os.path.join(FIXTURE_DIR, "reference", f"mtinet_{task_set}_state_dict.tsv")
+    want = []
+    with open(path) as f:
+        for line in f:
+            if line.startswith("#") or not line.strip():
+                continue
+            name, shape, _ = line.rstrip("\n").split("\t")
+            want.append((name, [int(d) for d in shape.split(",")] if shape else []))
+    have = [(k, list(v.shape)) for k, v in model.state_dict().items()]
+    if have != want:
+        raise SystemExit(f"state_dict differs from {path}")
+
+
+def loss_of(out, preds):
+    total = 0
+    for t in out:
+        total = total + (out[t] * out[t]).mean()
+    for scale in preds:
+        for a in scale:
+            total = total + (scale[a] * scale[a]).mean()
+    return total
+
+
+def run_fixture(task_set, shape):
+    model = MTINet(task_set).double()
+    check_manifest(model, task_set)
+    sd = model.state_dict()
+    model.load_state_dict({k: formula_tensor(k, list(v.shape), salt) for salt, (k, v) in enumerate(sd.items())})
+    x = formula_input(shape).requires_grad_(True)
+    res = {}
+    model.eval()
+    with torch.no_grad():
+        out, preds = model(x)
+    for t, y in out.items():
+        res[f"eval.{t}"] = sample(y)
+    model.train()
+    out, preds = model(x)
+    for t, y in out.items():
+        res[f"train.{t}"] = sample(y)
+    for s, scale in enumerate(preds):
+        for a, y in scale.items():
+            res[f"train.deep_supervision.{s}.{a}"] = sample(y)
+    loss = loss_of(out, preds)
+    loss.backward()
+    res["train.loss"] = loss.detach().reshape(())
+    res["grad.input"] = sample(x.grad)
+    params = dict(model.named_parameters())
+    for name in ["backbone.conv1.weight", "backbone.stage4.1.fuse_layers.0.3.0.weight",
+                 "backbone.stage3.2.branches.2.1.bn2.bias", "fpm_scale_3.non_linear.2.bias",
+                 "fpm_scale_3.se.depth.squeeze.2.bias", "fpm_scale_2.dimensionality_reduction.downsample.0.weight",
+                 "scale_3.decoders.semseg.bias", "scale_0.refinement.depth.0.conv1.weight",
+                 "distillation_scale_2.self_attention.depth.semseg.attention.0.weight",
+                 "distillation_scale_0.self_attention.semseg.depth.conv.weight",
+                 "heads.semseg.last_layer.3.bias", "heads.depth.last_layer.1.weight"]:
+        res[f"grad.{name}"] = sample(params[name].grad)
+    buffers = dict(model.named_buffers())
+    for name in ["backbone.bn1.running_mean", "backbone.stage4.1.branches.3.1.bn2.running_var",
+                 "heads.semseg.last_layer.1.running_mean", "fpm_scale_3.non_linear.0.bn1.running_var"]:
+        res[f"buffer.{name}"] = buffers[name].detach().clone()
+    meta = {"task_set": task_set, "input_shape": ",".join(map(str, shape)), "input_salt": INPUT_SALT,
+            "loss": "sum of mean(y*y) over final and deep-supervision predictions",
+            "sample": "flat[::max(1, numel // 1000)] in PyTorch layout"}
+    write_safetensors(f"mtinet_model_{task_set}.safetensors", res, meta)
+
+
+def run_dump(task_set, weights, inp, out_path):
+    model = MTINet(task_set).double()
+    model.load_state_dict({k: v.double() if v.is_floating_point() else v for k, v in read_safetensors(weights).items()})
+    x = read_safetensors(inp)["input"].double().requires_grad_(True)
+    model.train()
+    out, preds = model(x)
+    loss = loss_of(out, preds)
+    loss.backward()
+    res = {f"out.{t}": y for t, y in out.items()}
+    for s, scale in enumerate(preds):
+        for a, y in scale.items():
+            res[f"deep_supervision.{s}.{a}"] = y
+    res["loss"] = loss.detach().reshape(())
+    res["grad.input"] = x.grad
+    for name, p in model.named_parameters():
+        res[f"grad.{name}"] = p.grad
+    write_safetensors(os.path.abspath(out_path), res, {"task_set": task_set})
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--tasks", default="nyud", choices=sorted(TASK_SETS))
+    ap.add_argument("--weights")
+    ap.add_argument("--input")
+    ap.add_argument("--out")
+    args = ap.parse_args()
+    torch.set_grad_enabled(True)
+    if args.weights or args.input or args.out:
+        if not (args.weights and args.input and args.out):
+            raise SystemExit("dump mode needs --weights, --input and --out")
+        run_dump(args.tasks, args.weights, args.input, args.out)
+    else:
+        run_fixture(args.tasks, [2, 3, 64, 64])
+
+
+if __name__ == "__main__":
+    main()

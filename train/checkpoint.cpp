@@ -1,0 +1,82 @@
+#include "train/checkpoint.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <regex>
+
+#include "core/safetensors.h"
+
+namespace mtinet {
+
+namespace fs = std::filesystem;
+
+CheckpointPaths checkpoint_paths(const std::string& dir, int64_t step) {
+  char name[32];
+  std::snprintf(name, sizeof(name), "step_%08lld", static_cast<long long>(step));
+  return {dir + "/" + name + ".weights.safetensors", dir + "/" + name + ".state.safetensors"};
+}
+
+void write_training_state(const std::string& path, const TrainingState& s, const std::string& config_json) {
+  std::map<std::string, std::string> meta = {
+      {"format", "mtinet-training-state-1"},
+      {"step", std::to_string(s.step)},
+      {"loader_epoch", std::to_string(s.loader.epoch)},
+      {"loader_next_batch", std::to_string(s.loader.next_batch)},
+      {"config", config_json},
+  };
+  save_safetensors(path, s.tensors, meta);
+}
+
+TrainingState read_training_state(const std::string& path) {
+  SafetensorsContents f = load_safetensors(path);
+  auto meta = [&](const std::string& key) -> int64_t {
+    auto it = f.metadata.find(key);
+    MTINET_CHECK(it != f.metadata.end(), "training state '", path, "' lacks '", key, "' (not an mtinet checkpoint?)");
+    try {
+      return std::stoll(it->second);
+    } catch (...) {
+      MTINET_FAIL("training state '", path, "': bad value for '", key, "': ", it->second);
+    }
+  };
+  TrainingState s;
+  s.step = meta("step");
+  s.loader = {meta("loader_epoch"), meta("loader_next_batch")};
+  s.tensors = f.tensors;
+  return s;
+}
+
+namespace {
+// Epoch numbers of the complete checkpoints in dir, ascending.
+std::vector<int64_t> checkpoint_epochs(const std::string& dir) {
+  std::vector<int64_t> epochs;
+  if (!fs::is_directory(dir)) return epochs;
+  static const std::regex re(R"(step_(\d+)\.state\.safetensors)");
+  for (const auto& entry : fs::directory_iterator(dir)) {
+    std::smatch m;
+    std::string name = entry.path().filename().string();
+    if (!std::regex_match(name, m, re)) continue;
+    int64_t e = std::stoll(m[1].str());
+    if (fs::exists(checkpoint_paths(dir, e).weights)) epochs.push_back(e);
+  }
+  std::sort(epochs.begin(), epochs.end());
+  return epochs;
+}
+}  // namespace
+
+void prune_checkpoints(const std::string& dir, int keep_last) {
+  std::vector<int64_t> epochs = checkpoint_epochs(dir);
+  for (size_t i = 0; i + size_t(keep_last) < epochs.size(); ++i) {
+    CheckpointPaths p = checkpoint_paths(dir, epochs[i]);
+    fs::remove(p.state);  // state first: a weights file without state is never mistaken for a checkpoint
+    fs::remove(p.weights);
+  }
+}
+
+std::optional<CheckpointPaths> latest_checkpoint(const std::string& dir) {
+  std::vector<int64_t> epochs = checkpoint_epochs(dir);
+  if (epochs.empty()) return std::nullopt;
+  return checkpoint_paths(dir, epochs.back());
+}
+
+}  // namespace mtinet

@@ -1,0 +1,35 @@
+// Checkpoints, named by optimiser step: <dir>/step_NNNNNNNN.weights.safetensors (the model's state_dict with the
+// reference's names, loadable by `mtinet predict` and by PyTorch) and <dir>/step_NNNNNNNN.state.safetensors
+// (optimiser, loss balancing, step, loader position). Both are written atomically; only the last k checkpoints are kept.
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/tensor.h"
+#include "data/loader.h"
+
+namespace mtinet {
+
+struct TrainingState {
+  int64_t step = 0;          // optimiser steps taken
+  LoaderState loader;        // where the next batch comes from
+  std::vector<std::pair<std::string, Tensor>> tensors;  // optimiser and balancer state
+};
+
+struct CheckpointPaths {
+  std::string weights, state;
+};
+
+CheckpointPaths checkpoint_paths(const std::string& dir, int64_t step);
+// Writes the state file; the caller writes the weights (Module::save) first, so a state file only ever exists
+// beside complete weights. Then removes checkpoints older than the newest keep_last.
+void write_training_state(const std::string& path, const TrainingState& s, const std::string& config_json);
+TrainingState read_training_state(const std::string& path);
+void prune_checkpoints(const std::string& dir, int keep_last);
+// The newest complete checkpoint in dir (both files present), if any.
+std::optional<CheckpointPaths> latest_checkpoint(const std::string& dir);
+
+}  // namespace mtinet

@@ -1,0 +1,60 @@
+// The training configuration: one JSON file per experiment (configs/*.json), every key validated, with
+// command-line overrides `--set section.key=value`.
+#pragma once
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "data/transforms.h"
+#include "model/factory.h"
+#include "train/optimizer.h"
+
+namespace mtinet {
+
+struct DataConfig {
+  std::string dataset = "nyud";  // the NYUD-v2 layout (also what `mtinet synth` writes)
+  std::string root;
+  std::string train_split = "train", val_split = "val";
+  int64_t height = 480, width = 640;
+  bool augment = true;
+  bool shuffle = true;
+  bool flip = true;
+  std::vector<double> scales = {1.0, 1.2, 1.5};
+  std::vector<double> rotations = {0.0};
+  int threads = 2;
+};
+
+struct CheckpointConfig {
+  std::string dir = "runs/mtinet";
+  int64_t every_epochs = 1;
+  int keep_last = 3;
+};
+
+struct TrainConfig {
+  ModelConfig model;
+  DataConfig data;
+  OptimizerConfig optimizer;
+  ScheduleConfig schedule;
+  nlohmann::json loss = {{"method", "fixed"}};  // handed to the loss-balancing factory
+  CheckpointConfig checkpoint;
+  int64_t epochs = 100;
+  int64_t batch_size = 8;
+  int64_t eval_every = 10;      // epochs; 0 = only at the end
+  int64_t max_steps = 0;        // stop after this many steps (0 = no limit), for smoke runs
+  double clip_grad_norm = 0;    // 0 = off
+  uint64_t seed = 0;
+  std::string device = "auto";  // auto | cpu | cuda
+  std::string dtype = "f32";    // f32 | f64 (CPU only)
+  std::string init_weights;     // safetensors with the full model's state_dict (strict)
+  std::string backbone_weights; // HRNet ImageNet classification weights (non-strict, head keys ignored)
+  nlohmann::json source;        // the validated JSON the config came from (saved with checkpoints)
+};
+
+// Parses and validates; an unknown key or a value of the wrong type throws naming "section.key".
+TrainConfig parse_train_config(const nlohmann::json& j);
+TrainConfig load_train_config(const std::string& path, const std::vector<std::string>& overrides = {});
+// Applies "a.b.c=value" to j (value parsed as JSON when it is valid JSON, else taken as a string).
+void apply_override(nlohmann::json& j, const std::string& assignment);
+
+}  // namespace mtinet

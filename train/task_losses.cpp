@@ -1,0 +1,51 @@
+#include "train/task_losses.h"
+
+#include "core/ops.h"
+
+namespace mtinet {
+
+Tensor task_loss(const TaskSpec& spec, const Tensor& prediction, const Tensor& label) {
+  switch (spec.loss) {
+    case LossKind::CrossEntropy: return ops::cross_entropy(prediction, label, spec.ignore_index);
+    case LossKind::MaskedL1: return ops::masked_l1(prediction, label, 0.0);
+    case LossKind::NormalsL1: return ops::normals_l1(prediction, label);
+    case LossKind::BalancedBce: return ops::balanced_bce(prediction, label, spec.pos_weight);
+  }
+  MTINET_FAIL("unknown loss kind for task '", spec.name, "'");
+}
+
+namespace {
+const Tensor& label_for(const std::map<std::string, Tensor>& labels, const std::string& task) {
+  auto it = labels.find(task);
+  MTINET_CHECK(it != labels.end(), "the batch has no labels for task '", task, "'");
+  return it->second;
+}
+
+void accumulate(std::map<std::string, Tensor>& into, const std::string& task, const Tensor& loss) {
+  auto [it, inserted] = into.try_emplace(task, loss);
+  if (!inserted) it->second = ops::add(it->second, loss);
+}
+}  // namespace
+
+TaskLosses compute_task_losses(const TaskSet& tasks, const ModelOutput& out,
+                               const std::map<std::string, Tensor>& labels) {
+  TaskLosses result;
+  for (const TaskSpec& spec : tasks.main) {
+    auto it = out.tasks.find(spec.name);
+    MTINET_CHECK(it != out.tasks.end(), "the model produced no prediction for main task '", spec.name, "'");
+    Tensor l = task_loss(spec, it->second, label_for(labels, spec.name));
+    result.final_only[spec.name] = l;
+    accumulate(result.per_task, spec.name, l);
+  }
+  for (const auto& scale : out.deep_supervision) {
+    for (const auto& [task, pred] : scale) {
+      const Tensor& label = label_for(labels, task);
+      // Deep-supervision predictions are upsampled to the label's size (NHWC: dims 1, 2).
+      Tensor up = ops::resize_bilinear(pred, label.dim(1), label.dim(2));
+      accumulate(result.per_task, task, task_loss(tasks.spec(task), up, label));
+    }
+  }
+  return result;
+}
+
+}  // namespace mtinet

@@ -1,0 +1,244 @@
+#include "train/trainer.h"
+
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+
+#include "core/autograd.h"
+#include "core/ops.h"
+#include "data/nyud.h"
+#include "train/checkpoint.h"
+#include "train/metrics.h"
+#include "train/progress.h"
+#include "train/task_losses.h"
+
+namespace mtinet {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+// The balancer's config with the task set's reference weights filled in when a fixed method gives none.
+nlohmann::json balancer_config(const nlohmann::json& loss, const TaskSet& tasks) {
+  nlohmann::json j = loss;
+  if (j.value("method", std::string("fixed")) == "fixed" && !j.contains("weights")) {
+    nlohmann::json w = nlohmann::json::object();
+    for (const TaskSpec& t : tasks.auxiliary) w[t.name] = t.loss_weight;
+    j["weights"] = w;
+  }
+  return j;
+}
+
+// The last convolution of the backbone: the "last shared layer" GradNorm measures gradients at.
+Tensor last_shared_weight(const Module& model) {
+  Tensor w;
+  for (const StateEntry& e : model.state_entries())
+    if (!e.is_buffer && e.layout == ExportLayout::ConvWeight && e.name.rfind("backbone.", 0) == 0) w = e.tensor;
+  return w;
+}
+
+LoaderConfig loader_config(const TrainConfig& c, bool train) {
+  LoaderConfig l;
+  l.batch_size = c.batch_size;
+  l.shuffle = train && c.data.shuffle;
+  l.drop_last = train;
+  l.augment = train && c.data.augment;
+  l.aug.flip = c.data.flip;
+  l.aug.scales = c.data.scales;
+  l.aug.rotations = c.data.rotations;
+  l.aug.out_h = c.data.height;
+  l.aug.out_w = c.data.width;
+  l.threads = c.data.threads;
+  l.seed = c.seed;
+  return l;
+}
+
+std::vector<std::string> label_tasks(const TaskSet& tasks) {
+  std::vector<std::string> names = tasks.auxiliary_names();
+  for (const std::string& m : tasks.main_names())
+    if (std::find(names.begin(), names.end(), m) == names.end()) names.push_back(m);
+  return names;
+}
+
+}  // namespace
+
+Trainer::Trainer(TrainConfig cfg) : cfg_(std::move(cfg)) {
+  device_ = cfg_.device == "auto" ? default_device() : parse_device(cfg_.device);
+  dtype_ = cfg_.dtype == "f64" ? DType::F64 : DType::F32;
+  MTINET_CHECK(!(dtype_ == DType::F64 && device_ == Device::CUDA), "f64 training runs on the CPU only");
+  model_ = build_model(cfg_.model);
+  if (!cfg_.init_weights.empty()) model_->load_state_dict(load_safetensors(cfg_.init_weights), /*strict=*/true);
+  model_->to(dtype_);
+  model_->to(device_);
+  const TaskSet& tasks = model_->tasks();
+  balancer_ = make_balancer(balancer_config(cfg_.loss, tasks), tasks.auxiliary_names(), dtype_);
+  balancer_->set_shared_weight(last_shared_weight(*model_));
+  std::vector<Tensor> params = model_->parameters();
+  for (Tensor& p : balancer_->parameters()) params.push_back(p.to(device_));
+  params_ = std::make_unique<ParameterSet>(params);
+  optimizer_ = std::make_unique<Optimizer>(*params_, cfg_.optimizer);
+
+  MTINET_CHECK(!cfg_.data.root.empty(), "config: 'data.root' is empty: point it at a dataset in the NYUD layout "
+               "(e.g. one made by `mtinet synth`)");
+  std::vector<std::string> needed = label_tasks(tasks);
+  train_set_ = std::make_shared<NyudDataset>(cfg_.data.root, cfg_.data.train_split, needed);
+  val_set_ = std::make_shared<NyudDataset>(cfg_.data.root, cfg_.data.val_split, needed);
+  train_loader_ = std::make_unique<Loader>(train_set_, loader_config(cfg_, true));
+
+  fs::create_directories(cfg_.checkpoint.dir);
+  std::string log_path = cfg_.checkpoint.dir + "/metrics.jsonl";
+  log_.open(log_path, std::ios::app);
+  MTINET_CHECK(log_.good(), "cannot open the metrics log '", log_path, "'");
+}
+
+void Trainer::resume(const std::string& state_path) {
+  std::string path = state_path;
+  if (path == "latest") {
+    auto latest = latest_checkpoint(cfg_.checkpoint.dir);
+    MTINET_CHECK(latest.has_value(), "--resume latest: no checkpoint in '", cfg_.checkpoint.dir, "'");
+    path = latest->state;
+  }
+  const std::string suffix = ".state.safetensors";
+  MTINET_CHECK(path.size() > suffix.size() && path.compare(path.size() - suffix.size(), suffix.size(), suffix) == 0,
+               "--resume expects a '*", suffix, "' file, got '", path, "'");
+  std::string weights = path.substr(0, path.size() - suffix.size()) + ".weights.safetensors";
+  model_->load_state_dict(load_safetensors(weights), /*strict=*/true);
+  TrainingState s = read_training_state(path);
+  optimizer_->load_state(s.tensors);
+  balancer_->load_state(s.tensors);
+  step_ = s.step;
+  start_at_ = s.loader;
+  std::printf("resumed from '%s': step %lld, epoch %lld, batch %lld\n", path.c_str(), static_cast<long long>(step_),
+              static_cast<long long>(start_at_.epoch), static_cast<long long>(start_at_.next_batch));
+}
+
+std::map<std::string, Tensor> Trainer::batch_to_device(const Batch& b) const {
+  std::map<std::string, Tensor> out;
+  for (const auto& [name, t] : b.tensors) {
+    Tensor x = is_floating(t.dtype()) ? t.to(dtype_) : t;
+    out[name] = x.to(device_);
+  }
+  return out;
+}
+
+void Trainer::log_json(const nlohmann::json& j) {
+  log_ << j.dump() << "\n";
+  log_.flush();
+}
+
+std::string Trainer::save_checkpoint() {
+  CheckpointPaths p = checkpoint_paths(cfg_.checkpoint.dir, step_);
+  model_->save(p.weights, {{"format", "pt"}});
+  TrainingState s;
+  s.step = step_;
+  s.loader = train_loader_->state();
+  s.tensors = optimizer_->state();
+  for (auto& e : balancer_->state()) s.tensors.push_back(e);
+  write_training_state(p.state, s, cfg_.source.dump());
+  prune_checkpoints(cfg_.checkpoint.dir, cfg_.checkpoint.keep_last);
+  return p.weights;
+}
+
+TrainSummary Trainer::run() {
+  TrainSummary summary;
+  const TaskSet& tasks = model_->tasks();
+  int64_t per_epoch = train_loader_->batches_per_epoch();
+  int64_t total = cfg_.epochs * per_epoch;  // the schedule's length; max_steps only stops early
+  int64_t stop_at = cfg_.max_steps > 0 ? std::min(total, cfg_.max_steps) : total;
+  Progress progress(stop_at);
+  model_->train();
+  train_loader_->start(start_at_);
+  std::string last_checkpoint = "none yet";
+  int64_t checkpointed_at = -1;
+  for (;;) {
+    LoaderState at = train_loader_->state();
+    int64_t epoch = at.epoch;
+    if (epoch >= cfg_.epochs) break;
+    if (step_ >= stop_at && at.next_batch < per_epoch) break;  // max_steps reached inside an epoch
+    double lr = scheduled_lr(cfg_.schedule, cfg_.optimizer.lr, epoch, cfg_.epochs, step_, total);
+    Batch batch;
+    auto t0 = std::chrono::steady_clock::now();
+    if (!train_loader_->next(batch)) {  // epoch finished: evaluate and checkpoint
+      int64_t done = epoch + 1;
+      bool last = done == cfg_.epochs;
+      if ((cfg_.eval_every > 0 && done % cfg_.eval_every == 0) || last) {
+        summary.last_eval = evaluate();
+        model_->train();
+        log_json({{"epoch", done}, {"eval", summary.last_eval}});
+        progress.message("epoch " + std::to_string(done) + " eval: " + summary.last_eval.dump());
+      }
+      if (done % cfg_.checkpoint.every_epochs == 0 || last) {
+        last_checkpoint = save_checkpoint();
+        checkpointed_at = step_;
+      }
+      continue;
+    }
+    std::map<std::string, Tensor> data = batch_to_device(batch);
+    ModelOutput out = model_->forward(data.at("image"));
+    TaskLosses losses = compute_task_losses(tasks, out, data);
+    Tensor total_loss = balancer_->combine(losses.per_task, step_, epoch);
+    double loss_value = total_loss.item();
+    std::map<std::string, double> task_values;
+    for (const auto& [name, l] : losses.per_task) task_values[name] = l.item();
+    if (!std::isfinite(loss_value)) {
+      std::string culprit = "the combined loss";
+      for (const auto& [name, v] : task_values)
+        if (!std::isfinite(v)) { culprit = "task '" + name + "'"; break; }
+      progress.finish();
+      MTINET_FAIL("the loss of ", culprit, " is ", loss_value, " at step ", step_ + 1, " (epoch ", epoch,
+                  "): training stopped before updating the weights; last good checkpoint: ", last_checkpoint);
+    }
+    params_->zero_grad();
+    total_loss.backward();
+    if (cfg_.clip_grad_norm > 0) clip_grad_norm(*params_, cfg_.clip_grad_norm);
+    optimizer_->step(lr);
+    ++step_;
+    summary.losses.push_back(loss_value);
+    double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    double ips = double(batch.ids.size()) / std::max(secs, 1e-9);
+    nlohmann::json rec = {{"step", step_}, {"epoch", epoch}, {"lr", lr}, {"loss", loss_value},
+                          {"tasks", task_values}, {"weights", balancer_->weights()}, {"images_per_s", ips}};
+    log_json(rec);
+    progress.step(step_, epoch, loss_value, task_values, lr, ips);
+  }
+  progress.finish();
+  if (step_ < total && checkpointed_at != step_) {
+    // Stopped early (max_steps): checkpoint the exact position so --resume continues mid-epoch, and evaluate.
+    save_checkpoint();
+    summary.last_eval = evaluate();
+    log_json({{"step", step_}, {"eval", summary.last_eval}});
+  }
+  summary.steps = step_;
+  return summary;
+}
+
+nlohmann::json Trainer::evaluate() {
+  NoGradGuard no_grad;
+  model_->eval();
+  Loader loader(val_set_, loader_config(cfg_, false));
+  loader.start({0, 0});
+  const TaskSet& tasks = model_->tasks();
+  MetricOptions options = metric_options_for(tasks.name == "pascal" ? "pascal" : "nyud");
+  options.semseg_classes = tasks.is_main("semseg") ? tasks.spec("semseg").channels : options.semseg_classes;
+  MetricSet metrics(tasks.main_names(), options);
+  std::map<std::string, double> loss_sum;
+  int64_t batches = 0;
+  Batch batch;
+  while (loader.next(batch)) {
+    std::map<std::string, Tensor> data = batch_to_device(batch);
+    ModelOutput out = model_->forward(data.at("image"));
+    std::map<std::string, Tensor> preds, labels;
+    for (const TaskSpec& t : tasks.main) {
+      loss_sum[t.name] += task_loss(t, out.tasks.at(t.name), data.at(t.name)).item();
+      preds[t.name] = out.tasks.at(t.name).to(Device::CPU).to(DType::F32);
+      labels[t.name] = batch.tensors.at(t.name);
+    }
+    metrics.update(preds, labels);
+    ++batches;
+  }
+  nlohmann::json j = metrics.results();
+  for (const auto& [name, s] : loss_sum) j[name]["loss"] = s / double(std::max<int64_t>(batches, 1));
+  return j;
+}
+
+}  // namespace mtinet

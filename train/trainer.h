@@ -1,0 +1,60 @@
+// The training loop: epochs of batches through the model, per-task losses, loss balancing, optimiser steps on
+// flat buffers, periodic evaluation, checkpoints, a JSON-lines log and a progress bar.
+#pragma once
+#include <fstream>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "core/parameter_set.h"
+#include "data/loader.h"
+#include "model/network.h"
+#include "train/config.h"
+#include "train/loss_balancing.h"
+#include "train/optimizer.h"
+
+namespace mtinet {
+
+struct TrainSummary {
+  int64_t steps = 0;
+  std::vector<double> losses;  // total loss of every step this run took
+  nlohmann::json last_eval;    // the last evaluation's results (empty if none ran)
+};
+
+class Trainer {
+ public:
+  explicit Trainer(TrainConfig cfg);
+  // Continues from a checkpoint's state file (its weights file beside it), or from the newest checkpoint in the
+  // configured directory when `state_path` is "latest".
+  void resume(const std::string& state_path);
+  TrainSummary run();
+  // Metrics (and mean losses) on the validation split, in eval mode without gradients.
+  nlohmann::json evaluate();
+
+  MultiTaskNetwork& model() { return *model_; }
+  Device device() const { return device_; }
+  DType dtype() const { return dtype_; }
+
+ private:
+  std::map<std::string, Tensor> batch_to_device(const Batch& b) const;
+  std::string save_checkpoint();  // returns the weights file's path
+  void log_json(const nlohmann::json& j);
+
+  TrainConfig cfg_;
+  Device device_;
+  DType dtype_;
+  std::shared_ptr<MultiTaskNetwork> model_;
+  std::unique_ptr<LossBalancer> balancer_;
+  std::unique_ptr<ParameterSet> params_;
+  std::unique_ptr<Optimizer> optimizer_;
+  std::shared_ptr<Dataset> train_set_, val_set_;
+  std::unique_ptr<Loader> train_loader_;
+  LoaderState start_at_;
+  int64_t step_ = 0;
+  std::ofstream log_;
+};
+
+}  // namespace mtinet
