@@ -18,11 +18,16 @@ constexpr Tolerance kBatchNormGrad{1e-4, 1e-4};
 constexpr Tolerance kRunning{1e-6, 1e-5};
 // Per-image channel means and sums over the pixels, summed in a different order on each device.
 constexpr Tolerance kPixelSum{1e-6, 1e-5};
-constexpr Tolerance kPixelSumGrad{1e-5, 1e-4};
+// channel_scale's gate gradient sums gy*x over up to thousands of pixels in f32 on the device (16 lanes, then a
+// tree) and in double on the CPU; a simulation of that order at these shapes stays within a fifth of {1e-4, 1e-4}
+// while {1e-5, 1e-4} is nearly reached where a channel's sum cancels.
+constexpr Tolerance kPixelSumGrad{1e-4, 1e-4};
 // One product per element.
 constexpr Tolerance kProduct{0.0, 1e-7};
 // exp and a division per element; the host and device exp differ by a few ulp.
 constexpr Tolerance kSoftmax{1e-7, 1e-5};
+// y * (gy - dot): where gy is close to the group's dot product the few-ulp differences in y are not scaled down.
+constexpr Tolerance kSoftmaxGrad{1e-6, 1e-5};
 
 // batch_norm needs more than one value per channel in training; these all have at least two, and include a 2-d
 // {N,C} input, more than 32 channels (two channel tiles) and more than 256 rows (several row chunks).
@@ -117,11 +122,11 @@ TEST_CASE("cuda: grouped_softmax parity") {
     int64_t group = c.group;
     check_parity("grouped_softmax group " + std::to_string(group),
                  [group](const std::vector<Tensor>& in) { return ops::grouped_softmax(in[0], group); },
-                 random_f32_inputs(1, c.shape, rng, -8, 8), kSoftmax, kSoftmax, seed);
+                 random_f32_inputs(1, c.shape, rng, -8, 8), kSoftmax, kSoftmaxGrad, seed);
   }
   // Huge logits: the max is subtracted on both devices, so nothing overflows.
   Rng rng(450);
   check_parity("grouped_softmax of huge logits",
                [](const std::vector<Tensor>& in) { return ops::grouped_softmax(in[0], 4); },
-               random_f32_inputs(1, {2, 5, 7, 8}, rng, -1e4, 1e4), kSoftmax, kSoftmax);
+               random_f32_inputs(1, {2, 5, 7, 8}, rng, -1e4, 1e4), kSoftmax, kSoftmaxGrad);
 }

@@ -8,5 +8,6 @@ namespace mtinet {
 int cmd_info(const std::vector<std::string>& args);
 int cmd_train(const std::vector<std::string>& args);  // tools/cmd_train.cpp
 int cmd_synth(const std::vector<std::string>& args);  // tools/cmd_synth.cpp
+int cmd_bench(const std::vector<std::string>& args);  // tools/cmd_bench.cpp
 
 }  // namespace mtinet

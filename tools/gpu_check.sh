@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # One-shot GPU check, meant for a fresh H100/H200 machine: configure and build the CUDA backend for sm_90, list
 # the GPUs, run every CUDA test (test names start with "cuda:"), run the kernel benchmark when the binary has one,
-# and print a short summary table last -- also when a step fails. Finishes within 8 minutes from a clean tree.
+# and print a short summary table last, followed by the benchmark's table -- also when a step fails. Finishes
+# within 8 minutes from a clean tree.
 #
 #   tools/gpu_check.sh                      # from the repository root or anywhere inside it
 #   BUILD_DIR=build-gpu tools/gpu_check.sh  # another build folder (default: build)
@@ -28,6 +29,10 @@ summary() {
   printf '%-12s %-8s %7s  %s\n' "step" "status" "time" "details"
   for r in "${ROWS[@]}"; do echo "$r"; done
   printf '%-12s %-8s %6ss  %s\n' "total" "" "$((SECONDS - START))" "gpu: $GPU_NAME; logs: $LOGS"
+  if [[ -s "$LOGS/bench.log" ]]; then
+    echo "----------- kernel benchmark (mtinet bench kernels --device cuda) -----------"
+    cat "$LOGS/bench.log"
+  fi
   echo "=========================================================="
   exit "$rc"
 }
@@ -41,6 +46,7 @@ time_left() {
 }
 
 mkdir -p "$LOGS"
+rm -f "$LOGS/bench.log"  # the summary shows this run's table only
 cd "$ROOT"
 
 # ---- the GPU ----
@@ -107,8 +113,8 @@ fi
 t0=$SECONDS
 bench_rc=0
 if [[ -x "$BUILD/mtinet" ]] && "$BUILD/mtinet" help 2>/dev/null | grep -qE '^ +bench( |$)'; then
-  echo "== benchmark (mtinet bench kernels)"
-  timeout "$(time_left 5)" "$BUILD/mtinet" bench kernels 2>&1 | tee "$LOGS/bench.log" || bench_rc=$?
+  echo "== benchmark (mtinet bench kernels --device cuda)"
+  timeout "$(time_left 5)" "$BUILD/mtinet" bench kernels --device cuda 2>&1 | tee "$LOGS/bench.log" || bench_rc=$?
   if ((bench_rc == 0)); then
     row "benchmark" "ok" $((SECONDS - t0)) "see $LOGS/bench.log"
   else

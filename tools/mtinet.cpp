@@ -34,6 +34,7 @@ const Command kCommands[] = {
     {"train", mtinet::cmd_train, "train a model from a JSON config (see train/configs/)"},
     {"info", mtinet::cmd_info, "print the build configuration and the devices found"},
     {"synth", mtinet::cmd_synth, "write a procedural multi-task dataset (NYUD layout)"},
+    {"bench", mtinet::cmd_bench, "time the kernels at MTI-Net's shapes (mtinet bench kernels)"},
 };
 
 void print_help() {
