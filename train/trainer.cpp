@@ -45,6 +45,7 @@ LoaderConfig loader_config(const TrainConfig& c, bool train) {
   l.drop_last = train;
   l.augment = train && c.data.augment;
   l.aug.flip = c.data.flip;
+  l.normalize = c.data.normalize;
   l.aug.scales = c.data.scales;
   l.aug.rotations = c.data.rotations;
   l.aug.out_h = c.data.height;
