@@ -173,7 +173,8 @@ CaseList make_cases(Bench& b) {
   cases.add("sum", shape_str(s4), one(s4), sum_op, n4, n4);
 
   // batch_norm with running statistics: in training a statistics pass and an apply pass forward (3 tensors of
-  // traffic), a reduction pass and an input-gradient pass backward (5); in eval one apply pass forward.
+  // traffic), a reduction pass and an input-gradient pass backward (5); in eval one apply pass forward (2) and,
+  // backward, the weight/bias reduction (gy, x) and gx = w*invstd*gy (gy in, gx out): 4.
   auto bn_inputs = [&b](Shape s) {
     return [&b, s] {
       int64_t c = s.back();
@@ -186,7 +187,7 @@ CaseList make_cases(Bench& b) {
     Shape s = b.map(br[0], br[1]);
     cases.add("batch_norm train", shape_str(s), bn_inputs(s), bn_train_op, 3 * f32_bytes(s), 5 * f32_bytes(s));
   }
-  cases.add("batch_norm eval", shape_str(s4), bn_inputs(s4), bn_eval_op, 2 * n4, 5 * n4);
+  cases.add("batch_norm eval", shape_str(s4), bn_inputs(s4), bn_eval_op, 2 * n4, 4 * n4);
 
   // Upsampling a branch to 1/4 resolution (x2 and x8), and the final upsampling of the 40-class logits (x4).
   struct Resize {
