@@ -1,11 +1,13 @@
 // mtinet bench kernels: times each op's forward and backward at MTI-Net's real shapes (NYUD-v2 at 480x640, batch 8,
 // HRNet-18 branch widths 18/36/72/144 at 1/4..1/32 resolution, 40 classes) and prints one table row per pass:
 // the median time over the timed iterations (warm-up iterations excluded; the device is synchronised before every
-// clock read) and the achieved bandwidth, from the bytes the pass must at least read and write. All these ops are
-// memory-bound, so GB/s is the figure to compare with the GPU's peak (H100 SXM: about 3.3 TB/s).
+// clock read) and the achieved rate: for the memory-bound ops the bandwidth, from the bytes the pass must at least
+// read and write (compare with the GPU's peak, H100 SXM about 3.3 TB/s); for the convolutions, where the FLOPs
+// dominate, TFLOP/s.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <exception>
 #include <functional>
 #include <string>
 #include <vector>
@@ -36,17 +38,22 @@ constexpr int64_t kParameters = 8'600'000;
 
 using OpFn = std::function<Tensor(const std::vector<Tensor>&)>;
 
-// One benchmarked op: inputs (those that require grad get gradients), the op, and the bytes each pass must at
-// least move (reads + writes, as a straightforward kernel per pass does them). step_only: not an autograd op
-// (an optimiser step), so there is no backward pass.
+// One benchmarked op: inputs (those that require grad get gradients), the op, and per pass either the bytes it
+// must at least move (reads + writes, as a straightforward kernel per pass does them) or, when FLOPs dominate, the
+// FLOPs. step_only: not an autograd op (an optimiser step), so there is no backward pass.
 struct Case {
   std::string op, shape;
   std::vector<Tensor> inputs;
   OpFn fn;
   double forward_bytes = 0, backward_bytes = 0;
   bool step_only = false;
+  double forward_flops = 0, backward_flops = 0;  // > 0: report TFLOP/s instead of GB/s
 };
-using CaseMaker = std::function<Case()>;
+// Makes a case's inputs when it is about to run, so each case's memory is freed before the next one's.
+struct CaseMaker {
+  std::string label;  // op and shape, for a case that cannot even be made
+  std::function<Case()> make;
+};
 
 void synchronize(Device d) {
 #ifdef MTINET_WITH_CUDA
@@ -87,12 +94,18 @@ double f32_bytes(const Shape& s) { return 4.0 * double(shape_numel(s)); }  // by
 
 using InputsFn = std::function<std::vector<Tensor>()>;
 
-// The list of cases, each made only when it runs so its inputs are freed before the next one.
+// The benchmark's cases, in table order.
 class CaseList {
  public:
   void add(std::string op, std::string shape, InputsFn inputs, OpFn fn, double forward_bytes, double backward_bytes,
            bool step_only = false) {
-    makers_.push_back([=] { return Case{op, shape, inputs(), fn, forward_bytes, backward_bytes, step_only}; });
+    makers_.push_back(
+        {op + " " + shape, [=] { return Case{op, shape, inputs(), fn, forward_bytes, backward_bytes, step_only}; }});
+  }
+  void add_flops(std::string op, std::string shape, InputsFn inputs, OpFn fn, double forward_flops,
+                 double backward_flops) {
+    makers_.push_back(
+        {op + " " + shape, [=] { return Case{op, shape, inputs(), fn, 0, 0, false, forward_flops, backward_flops}; }});
   }
   const std::vector<CaseMaker>& makers() const { return makers_; }
 
@@ -160,7 +173,8 @@ CaseList make_cases(Bench& b) {
   cases.add("sum", shape_str(s4), one(s4), sum_op, n4, n4);
 
   // batch_norm with running statistics: in training a statistics pass and an apply pass forward (3 tensors of
-  // traffic), a reduction pass and an input-gradient pass backward (5); in eval one apply pass forward.
+  // traffic), a reduction pass and an input-gradient pass backward (5); in eval one apply pass forward (2) and,
+  // backward, the weight/bias reduction (gy, x) and gx = w*invstd*gy (gy in, gx out): 4.
   auto bn_inputs = [&b](Shape s) {
     return [&b, s] {
       int64_t c = s.back();
@@ -173,7 +187,7 @@ CaseList make_cases(Bench& b) {
     Shape s = b.map(br[0], br[1]);
     cases.add("batch_norm train", shape_str(s), bn_inputs(s), bn_train_op, 3 * f32_bytes(s), 5 * f32_bytes(s));
   }
-  cases.add("batch_norm eval", shape_str(s4), bn_inputs(s4), bn_eval_op, 2 * n4, 5 * n4);
+  cases.add("batch_norm eval", shape_str(s4), bn_inputs(s4), bn_eval_op, 2 * n4, 4 * n4);
 
   // Upsampling a branch to 1/4 resolution (x2 and x8), and the final upsampling of the 40-class logits (x4).
   struct Resize {
@@ -248,6 +262,41 @@ CaseList make_cases(Bench& b) {
   cases.add("adam_step", shape_str(params), state(2), adam_op, 7 * np, 0, true);
   cases.add("sgd_step momentum", shape_str(params), state(1), sgd_op, 5 * np, 0, true);
   cases.add("sum_squares", shape_str(params), state(0), sum_squares_op, np, 0, true);
+
+  // Convolutions (TFLOP/s; TF32 on CUDA unless MTINET_TF32=0): the stem, a bottleneck's 3x3, each branch's
+  // BasicBlock 3x3, and the final head's 1x1 convs at 1/4 resolution. Backward computes the input and weight
+  // gradients: twice the forward's FLOPs.
+  struct Conv {
+    Shape in;
+    int64_t out_c, k, stride;
+    bool bias;
+  };
+  std::vector<Conv> convs{{{b.batch, kImageH, kImageW, 3}, 64, 3, 2, false},
+                          {{b.batch, kImageH / 2, kImageW / 2, 64}, 64, 3, 2, false},
+                          {b.map(4, 64), 64, 3, 1, false}};
+  for (const auto& br : kBranches) convs.push_back({b.map(br[0], br[1]), br[1], 3, 1, false});
+  convs.push_back({b.map(4, 270), 270, 1, 1, true});
+  convs.push_back({b.map(4, 270), kClasses, 1, 1, true});
+  for (const Conv& c : convs) {
+    ops::Conv2dOptions opt;
+    opt.stride = int(c.stride);
+    opt.padding = int(c.k / 2);
+    int64_t oh = (c.in[1] + 2 * opt.padding - c.k) / c.stride + 1;
+    int64_t ow = (c.in[2] + 2 * opt.padding - c.k) / c.stride + 1;
+    double flops = 2.0 * double(c.in[0] * oh * ow) * double(c.out_c) * double(c.k * c.k * c.in[3]);
+    Shape w{c.out_c, c.k, c.k, c.in[3]};
+    std::string label = shape_str(c.in) + " k" + std::to_string(c.k) + (c.stride > 1 ? "s2" : "") + "->" +
+                        std::to_string(c.out_c);
+    auto inputs = [&b, c, w] {
+      std::vector<Tensor> in{b.input(c.in), b.uniform(w, -0.1, 0.1, true)};
+      if (c.bias) in.push_back(b.uniform({c.out_c}, -0.1, 0.1, true));
+      return in;
+    };
+    auto conv = [opt](const std::vector<Tensor>& x) {
+      return ops::conv2d(x[0], x[1], x.size() > 2 ? x[2] : Tensor(), opt);
+    };
+    cases.add_flops("conv2d", label, inputs, conv, flops, 2 * flops);
+  }
   return cases;
 }
 
@@ -294,9 +343,14 @@ double time_backward(const Case& c, Device dev, int warmup, int iters) {
   return median(ms);
 }
 
-void print_row(const Case& c, const char* pass, double ms, double bytes) {
-  double gbs = bytes / (ms * 1e-3) / 1e9;
-  std::printf("%-20s %-40s %-8s %10.3f %10.1f\n", c.op.c_str(), c.shape.c_str(), pass, ms, gbs);
+// One table row: bandwidth from `bytes`, or the FLOP rate when the case counts FLOPs for this pass.
+void print_row(const Case& c, const char* pass, double ms, double bytes, double flops) {
+  char rate[32];
+  double flop_rate = flops / (ms * 1e-3);
+  if (flops > 0 && flop_rate >= 1e12) std::snprintf(rate, sizeof rate, "%.2f TFLOP/s", flop_rate / 1e12);
+  else if (flops > 0) std::snprintf(rate, sizeof rate, "%.1f GFLOP/s", flop_rate / 1e9);  // the CPU's range
+  else std::snprintf(rate, sizeof rate, "%.1f GB/s", bytes / (ms * 1e-3) / 1e9);
+  std::printf("%-20s %-44s %-8s %10.3f %16s\n", c.op.c_str(), c.shape.c_str(), pass, ms, rate);
   std::fflush(stdout);
 }
 
@@ -304,7 +358,7 @@ void print_usage() {
   std::printf(
       "usage: mtinet bench kernels [--device cuda|cpu] [--iters N] [--warmup N] [--scale-down]\n\n"
       "Times each op's forward and backward at MTI-Net's shapes (480x640 images, batch 8, NHWC) and prints the\n"
-      "median time and the achieved bandwidth (minimal bytes read + written / time).\n"
+      "median time and the achieved bandwidth (minimal bytes read + written / time), or FLOP rate for conv2d.\n"
       "  --device      cuda (default when a GPU is present) or cpu\n"
       "  --iters N     timed iterations per pass (default 20 on cuda, 3 on cpu)\n"
       "  --warmup N    untimed iterations before them (default 3 on cuda, 1 on cpu)\n"
@@ -332,24 +386,34 @@ int cmd_bench(const std::vector<std::string>& argv) {
   std::printf("mtinet kernel benchmark: device %s, f32, batch %lld at %lldx%lld, %d timed iterations after %d "
               "warm-up\n",
               device_name(dev), (long long)b.batch, (long long)kImageH, (long long)kImageW, b.iters, b.warmup);
-  std::printf("time: median ms per pass; GB/s: minimal bytes read + written / time\n\n");
-  std::printf("%-20s %-40s %-8s %10s %10s\n", "op", "shape", "pass", "ms", "GB/s");
+  std::printf("ms: median per pass; GB/s: minimal bytes read + written / time; TFLOP/s for the convolutions%s\n\n",
+              cuda ? " (TF32 as configured)" : "");
+  std::printf("%-20s %-44s %-8s %10s %16s\n", "op", "shape", "pass", "ms", "rate");
   Clock::time_point start = Clock::now();
   CaseList cases = make_cases(b);
-  for (const CaseMaker& make : cases.makers()) {
-    Case c = make();  // inputs live only while their case runs
-    if (c.step_only) {
-      print_row(c, "step", time_forward(c, dev, b.warmup, b.iters), c.forward_bytes);
-      continue;
+  int failed = 0;
+  for (const CaseMaker& maker : cases.makers()) {
+    // A case that throws (an op not available on this device, out of memory) is reported and the rest still run.
+    try {
+      Case c = maker.make();
+      if (c.step_only) {
+        print_row(c, "step", time_forward(c, dev, b.warmup, b.iters), c.forward_bytes, 0);
+        continue;
+      }
+      print_row(c, "forward", time_forward(c, dev, b.warmup, b.iters), c.forward_bytes, c.forward_flops);
+      bool differentiable = false;
+      for (const Tensor& x : c.inputs) differentiable = differentiable || x.requires_grad();
+      if (differentiable)
+        print_row(c, "backward", time_backward(c, dev, b.warmup, b.iters), c.backward_bytes, c.backward_flops);
+    } catch (const std::exception& e) {
+      std::printf("%s: not available: %s\n", maker.label.c_str(), e.what());
+      ++failed;
     }
-    print_row(c, "forward", time_forward(c, dev, b.warmup, b.iters), c.forward_bytes);
-    bool differentiable = false;
-    for (const Tensor& x : c.inputs) differentiable = differentiable || x.requires_grad();
-    if (differentiable) print_row(c, "backward", time_backward(c, dev, b.warmup, b.iters), c.backward_bytes);
   }
-  std::printf("\nconv2d/linear: not benchmarked yet (ops::conv2d is not part of this build)\n");
-  std::printf("total %.1f s\n", ms_since(start) * 1e-3);
-  return 0;
+  std::printf("\ntotal %.1f s", ms_since(start) * 1e-3);
+  if (failed) std::printf(", %d case(s) not available", failed);
+  std::printf("\n");
+  return failed ? 1 : 0;
 }
 
 }  // namespace mtinet
