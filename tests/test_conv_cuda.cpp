@@ -1,9 +1,10 @@
 // conv2d and linear on CUDA against the CPU reference (f32 forward and every gradient), with TF32 off (tight) and on
-// (loose), and bit-for-bit repeatability of the backward pass. Without a GPU each case says so and returns.
+// (loose), and bit-for-bit repeatability of the backward pass. Without a GPU each case is reported skipped by name.
 #include <string>
 #include <vector>
 
 #include "core/ops.h"
+#include "cuda_parity.h"
 #include "test_util.h"
 
 using namespace mtinet;
@@ -18,25 +19,24 @@ TEST_CASE("cuda: conv2d on a CUDA tensor without a GPU is an Error, not a crash"
 
 #ifdef MTINET_WITH_CUDA
 #include "core/cuda_runtime.h"
+#endif
 
 namespace {
 
-bool no_gpu() {
-  if (cuda_available()) return false;
-  MESSAGE("skipped: no CUDA GPU");
-  return true;
-}
-
-// Sets the TF32 switch for the guard's lifetime.
+// Sets the TF32 switch for the guard's lifetime (nothing to set in a CPU-only build, where the tests skip).
 class Tf32Guard {
  public:
+#ifdef MTINET_WITH_CUDA
   explicit Tf32Guard(bool on) : previous_(cuda::tf32_enabled()) { cuda::set_tf32(on); }
   ~Tf32Guard() { cuda::set_tf32(previous_); }
+#else
+  explicit Tf32Guard(bool) {}
+#endif
   Tf32Guard(const Tf32Guard&) = delete;
   Tf32Guard& operator=(const Tf32Guard&) = delete;
 
  private:
-  bool previous_;
+  [[maybe_unused]] bool previous_ = false;
 };
 
 struct Result {
@@ -102,7 +102,7 @@ Tensor output_grad(const TensorFn& f, const std::vector<Tensor>& inputs, Rng& rn
 }  // namespace
 
 TEST_CASE("cuda: conv2d matches the CPU, TF32 off (tight) and on (loose)") {
-  if (no_gpu()) return;
+  if (skip_without_gpu()) return;
   Rng rng(21);
   for (const ConvCase& c : conv_cases()) {
     std::vector<Tensor> in = conv_inputs(c, rng);
@@ -124,7 +124,7 @@ TEST_CASE("cuda: conv2d matches the CPU, TF32 off (tight) and on (loose)") {
 }
 
 TEST_CASE("cuda: conv2d backward is bit-for-bit repeatable") {
-  if (no_gpu()) return;
+  if (skip_without_gpu()) return;
   Rng rng(22);
   ConvCase c{{4, 48, 40, 16}, {32, 3, 3, 16}, true, {1, 1, 1}};
   std::vector<Tensor> in = conv_inputs(c, rng);
@@ -136,7 +136,7 @@ TEST_CASE("cuda: conv2d backward is bit-for-bit repeatable") {
 }
 
 TEST_CASE("cuda: the bias gradient over millions of rows matches the CPU") {
-  if (no_gpu()) return;
+  if (skip_without_gpu()) return;
   // 2.1M pixels: more rows than 4096 partial blocks of 512, so each partial covers more rows.
   Rng rng(23);
   ConvCase c{{1, 1024, 2100, 1}, {2, 1, 1, 1}, true, {1, 0, 1}};
@@ -149,7 +149,7 @@ TEST_CASE("cuda: the bias gradient over millions of rows matches the CPU") {
 }
 
 TEST_CASE("cuda: linear matches the CPU") {
-  if (no_gpu()) return;
+  if (skip_without_gpu()) return;
   Rng rng(24);
   for (Shape sizes : std::vector<Shape>{{1, 1, 1}, {5, 7, 4}, {64, 300, 37}}) {
     std::vector<Tensor> in{random_tensor({sizes[0], sizes[1]}, rng, -1, 1, DType::F32),
@@ -164,9 +164,8 @@ TEST_CASE("cuda: linear matches the CPU") {
 }
 
 TEST_CASE("cuda: conv2d in f64 is refused with a clear message") {
-  if (no_gpu()) return;
+  if (skip_without_gpu()) return;
   Tensor x = Tensor::zeros({1, 3, 3, 2}, DType::F64, Device::CUDA);
   Tensor w = Tensor::zeros({1, 1, 1, 2}, DType::F64, Device::CUDA);
   CHECK_THROWS_WITH_AS(ops::conv2d(x, w, Tensor()), doctest::Contains("f32 only"), Error);
 }
-#endif  // MTINET_WITH_CUDA
