@@ -11,8 +11,9 @@ and, from the same weights cast to float32, in float32 (several equally valid wa
 Written to tests/fixtures/mtinet_onestep_nyud.safetensors (every floating state_dict entry, in state_dict order):
   loss, loss.semseg, loss.depth      float64 losses (per task: final + deep supervision)
   loss_f32                           PyTorch's float32 loss (oneDNN, batch as given)
-  delta.<entry>                      sample of (updated - initial) in float64, flat[::max(1, numel // 32)], PyTorch
-                                     layout; for parameters -lr*grad, for BN running stats the momentum update
+  delta_samples                      samples of (updated - initial) in float64, flat[::max(1, numel // 12)] of each
+                                     entry in PyTorch layout, concatenated in state_dict order (one tensor keeps the
+                                     header small); for parameters -lr*grad, for BN running stats the momentum update
   delta_norm                         ||updated - initial||_2 per entry, float64
   initial_norm                       ||initial||_2 per entry (tells rounding-level deltas from real ones)
   f32_weight_spread, f32_grad_spread PyTorch's own ||x_f32 - x_f64|| / ||x_f64|| per entry of the updated weights
@@ -38,7 +39,7 @@ INPUT_SHAPE = [2, 3, 64, 96]
 SEMSEG_SALT, DEPTH_SALT = 424242, 31337
 CLASSES = 40
 LR = 0.1
-SAMPLE_TARGET = 32
+SAMPLE_TARGET = 12
 TASK_WEIGHTS = {"semseg": 1.0, "depth": 1.0}  # model/tasks.h, NYUD
 
 
@@ -127,15 +128,16 @@ def main():
     res = {"loss": loss64.reshape(()), "sample_target": torch.tensor(SAMPLE_TARGET, dtype=torch.int64)}
     for t, l in tasks64.items():
         res[f"loss.{t}"] = l.reshape(())
-    norms, initial_norms = [], []
+    norms, initial_norms, samples = [], [], []
     for name in floating:
         d64 = state64[name] - initial[name]
-        res[f"delta.{name}"] = sample(d64, SAMPLE_TARGET)
+        samples.append(sample(d64, SAMPLE_TARGET))
         norms.append(float(d64.norm()))
         initial_norms.append(float(initial[name].norm()))
     for name in initial:
         if not initial[name].is_floating_point():
             assert int(state64[name]) == 1, name  # num_batches_tracked
+    res["delta_samples"] = torch.cat(samples)
     res["delta_norm"] = torch.tensor(norms, dtype=torch.float64)
     res["initial_norm"] = torch.tensor(initial_norms, dtype=torch.float64)
     real = [n > 1e-9 * i for n, i in zip(norms, initial_norms)]  # not a rounding-level update
