@@ -191,4 +191,8 @@ TEST_CASE("saved-for-backward bytes count each storage once and leave out the ex
   CHECK(saved_for_backward_bytes({s}, {}) == 2 * 4 * 8);
   CHECK(saved_for_backward_bytes({s}, {x}) == 4 * 8);
   CHECK(saved_for_backward_bytes({x}, {}) == 0);  // a leaf has no graph
+  SavedBytes by_op = saved_for_backward({s}, {});
+  CHECK(by_op.by_op.size() == 2);
+  CHECK(by_op.by_op["mul"] == 4 * 8);
+  CHECK(by_op.by_op["sigmoid"] == 4 * 8);
 }

@@ -3,6 +3,7 @@
 // multiply-accumulates of its convolutions and linear layers, output shape of its last one), the totals, and an
 // estimate of the activation memory of training: the bytes of the distinct tensors one training forward (batch 1,
 // train mode, with the losses, whose deep supervision upsamples to full resolution) keeps for backward.
+#include <algorithm>
 #include <cstdio>
 #include <map>
 #include <memory>
@@ -43,7 +44,7 @@ std::string with_commas(int64_t v) {
 }
 
 // The activation bytes a training step at batch 1 saves for backward (parameters excluded).
-int64_t training_activation_bytes(MultiTaskNetwork& model, int64_t h, int64_t w) {
+SavedBytes training_activations(MultiTaskNetwork& model, int64_t h, int64_t w) {
   model.train(true);
   Rng rng(1);
   std::map<std::string, Tensor> batch = synthetic_batch(model.tasks(), 1, h, w, rng, DType::F32, Device::CPU);
@@ -51,9 +52,9 @@ int64_t training_activation_bytes(MultiTaskNetwork& model, int64_t h, int64_t w)
   TaskLosses losses = compute_task_losses(model.tasks(), out, batch);
   std::vector<Tensor> roots;
   for (const auto& [name, l] : losses.per_task) roots.push_back(l);
-  int64_t bytes = saved_for_backward_bytes(roots, model.parameters());
+  SavedBytes saved = saved_for_backward(roots, model.parameters());
   model.train(false);
-  return bytes;
+  return saved;
 }
 
 }  // namespace
@@ -108,10 +109,18 @@ int cmd_summary(const std::vector<std::string>& argv) {
               "              concatenation and losses are not counted)\n");
   if (unnamed) std::printf("             of which %.3f GMACs from weights outside the state_dict\n", double(unnamed) / 1e9);
   if (!args.has("no-memory")) {
-    int64_t bytes = training_activation_bytes(*model, h, w);
+    SavedBytes saved = training_activations(*model, h, w);
+    const double mib = 1024.0 * 1024.0;
     std::printf("activations: %.1f MiB per image saved for backward in training (f32, batch 1 at %lldx%lld, losses "
                 "included, parameters excluded)\n",
-                double(bytes) / (1024.0 * 1024.0), (long long)h, (long long)w);
+                double(saved.total) / mib, (long long)h, (long long)w);
+    std::printf("             by the op that saves them:");
+    std::vector<std::pair<int64_t, std::string>> ops;
+    for (const auto& [op, bytes] : saved.by_op) ops.emplace_back(bytes, op);
+    std::sort(ops.rbegin(), ops.rend());
+    for (size_t i = 0; i < ops.size(); ++i)
+      std::printf("%s %s %.1f", i % 5 == 0 ? "\n              " : ",", ops[i].second.c_str(), double(ops[i].first) / mib);
+    std::printf("\n");
   }
   return 0;
 }

@@ -76,7 +76,7 @@ std::vector<ModuleRow> module_tree(const Module& model, const std::vector<NamedM
   return rows;
 }
 
-int64_t saved_for_backward_bytes(const std::vector<Tensor>& roots, const std::vector<Tensor>& exclude) {
+SavedBytes saved_for_backward(const std::vector<Tensor>& roots, const std::vector<Tensor>& exclude) {
   std::unordered_set<const Storage*> seen;
   for (const Tensor& t : exclude)
     if (t.defined() && t.impl().storage) seen.insert(t.impl().storage.get());
@@ -86,17 +86,20 @@ int64_t saved_for_backward_bytes(const std::vector<Tensor>& roots, const std::ve
     if (t.defined() && t.grad_fn() && visited.insert(t.grad_fn().get()).second) stack.push_back(t.grad_fn().get());
   };
   for (const Tensor& r : roots) push(r);
-  int64_t bytes = 0;
+  SavedBytes result;
   while (!stack.empty()) {
     const Node* n = stack.back();
     stack.pop_back();
     for (const Tensor& s : n->saved()) {
       if (!s.defined() || !s.impl().storage) continue;
-      if (seen.insert(s.impl().storage.get()).second) bytes += int64_t(s.impl().storage->bytes());
+      if (!seen.insert(s.impl().storage.get()).second) continue;
+      const int64_t bytes = int64_t(s.impl().storage->bytes());
+      result.total += bytes;
+      result.by_op[n->op()] += bytes;
     }
     for (const Tensor& in : n->inputs()) push(in);
   }
-  return bytes;
+  return result;
 }
 
 }  // namespace mtinet

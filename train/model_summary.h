@@ -4,6 +4,7 @@
 #pragma once
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -39,7 +40,15 @@ struct ModuleRow {
 std::vector<ModuleRow> module_tree(const Module& model, const std::vector<NamedMacs>& macs, int max_depth);
 
 // The bytes of the distinct storages that the autograd graph reachable from `roots` keeps for backward, leaving out
-// the storages of `exclude` (the parameters: they exist whether or not anything trains).
-int64_t saved_for_backward_bytes(const std::vector<Tensor>& roots, const std::vector<Tensor>& exclude);
+// the storages of `exclude` (the parameters: they exist whether or not anything trains). by_op attributes each
+// storage to the op of the first node found saving it (a walk from the roots towards the inputs).
+struct SavedBytes {
+  int64_t total = 0;
+  std::map<std::string, int64_t> by_op;
+};
+SavedBytes saved_for_backward(const std::vector<Tensor>& roots, const std::vector<Tensor>& exclude);
+inline int64_t saved_for_backward_bytes(const std::vector<Tensor>& roots, const std::vector<Tensor>& exclude) {
+  return saved_for_backward(roots, exclude).total;
+}
 
 }  // namespace mtinet
