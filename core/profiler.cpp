@@ -3,6 +3,7 @@
 #include "core/profiler.h"
 
 #include <algorithm>
+#include <exception>
 #include <map>
 #include <mutex>
 #include <utility>
@@ -87,6 +88,7 @@ void record_macs(const char* op, const Tensor& weight, const Shape& output, int6
 
 void KernelScope::begin(const char* name, Device device) {
   active_ = true;
+  uncaught_at_begin_ = std::uncaught_exceptions();
   if (scope_depth++ > 0) return;  // inside another kernel's scope: that one gets the time
   name_ = name;
   device_ = device;
@@ -96,7 +98,8 @@ void KernelScope::begin(const char* name, Device device) {
 
 void KernelScope::end() {
   --scope_depth;
-  if (!name_) return;
+  // Not recorded when the kernel threw: its time means nothing, and a sync that threw again would terminate.
+  if (!name_ || std::uncaught_exceptions() > uncaught_at_begin_) return;
   sync_if_device(device_);
   double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start_).count();
   std::lock_guard<std::mutex> lock(state().mutex);

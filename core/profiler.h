@@ -59,7 +59,8 @@ class KernelScope {
   KernelScope(const char* name, Device device) {
     if (timing_enabled()) begin(name, device);
   }
-  ~KernelScope() {
+  // May throw: the closing device sync reports a kernel's asynchronous CUDA error (skipped while unwinding).
+  ~KernelScope() noexcept(false) {
     if (active_) end();
   }
   KernelScope(const KernelScope&) = delete;
@@ -71,6 +72,7 @@ class KernelScope {
   const char* name_ = nullptr;
   Device device_ = Device::CPU;
   bool active_ = false;
+  int uncaught_at_begin_ = 0;
   std::chrono::steady_clock::time_point start_;
 };
 

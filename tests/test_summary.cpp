@@ -6,6 +6,7 @@
 #include "core/autograd.h"
 #include "core/ops.h"
 #include "core/profiler.h"
+#include "kernels/elementwise.h"
 #include "layers/conv2d.h"
 #include "model/factory.h"
 #include "test_util.h"
@@ -143,6 +144,20 @@ TEST_CASE("kernel timing counts each kernel call under the dispatch name, once")
   CHECK(profiler::mac_records().empty());  // MAC counting stayed off
   profiler::reset();
   CHECK_FALSE(profiler::timing_enabled());  // the guard restored the switch
+}
+
+TEST_CASE("a kernel that throws under timing is not recorded and leaves the profiler usable") {
+  Tensor bad = Tensor::zeros({3}, DType::I64), out = Tensor::zeros({3}, DType::I64);
+  Tensor x = Tensor::zeros({3}), y = Tensor::zeros({3});
+  profiler::ProfileGuard on(/*timing=*/true, /*macs=*/false);
+  profiler::reset();
+  CHECK_THROWS_AS(kernels::relu_forward(bad, out), Error);  // i64 is not a float type
+  kernels::relu_forward(x, y);  // recorded: the failed scope did not leave a nesting level behind
+  std::vector<profiler::KernelStat> stats = profiler::kernel_stats();
+  REQUIRE(stats.size() == 1);
+  CHECK(stats[0].name == "relu_forward");
+  CHECK(stats[0].calls == 1);
+  profiler::reset();
 }
 
 TEST_CASE("NYUD MTI-Net: parameters and MACs match the architecture and the reference's 17.14 GMACs") {
