@@ -21,6 +21,8 @@ class Node {
   Node(std::string op, std::vector<Tensor> inputs, std::vector<Tensor> saved, BackwardFn fn);
   const std::string& op() const { return op_; }
   const std::vector<Tensor>& inputs() const { return inputs_; }
+  // The tensors kept for backward (empty after release()); for memory accounting such as `mtinet summary`.
+  const std::vector<Tensor>& saved() const { return saved_; }
   // Checks the saved tensors are untouched, then computes the input gradients.
   std::vector<Tensor> apply(const Tensor& grad_out);
   // Frees the saved tensors; a later apply() throws (backward through a freed graph needs retain_graph).

@@ -2,6 +2,7 @@
 // recorded beside each. Gradients are only computed for the inputs that required grad at forward time.
 #include "core/autograd.h"
 #include "core/ops.h"
+#include "core/profiler.h"
 #include "kernels/conv2d.h"
 #include "kernels/linear.h"
 
@@ -58,6 +59,9 @@ Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& bias, const Conv2d
   const kernels::Conv2dShape s = conv2d_shape(x, w, bias, opt);
   Tensor y = Tensor::empty({s.n, s.ho, s.wo, s.cout}, x.dtype(), x.device());
   if (s.n > 0) kernels::conv2d_forward(x, w, bias, s, y);
+  // Forward multiply-accumulates: one per output element and kernel tap (the bias add is not counted).
+  if (profiler::macs_enabled())
+    profiler::record_macs("conv2d", w, y.shape(), s.n * s.ho * s.wo * s.cout * s.cin * s.kh * s.kw);
 
   const bool need_gx = x.requires_grad(), need_gw = w.requires_grad();
   const bool need_gb = bias.defined() && bias.requires_grad();
@@ -96,6 +100,7 @@ Tensor linear(const Tensor& x, const Tensor& w, const Tensor& bias) {
   const int64_t n = x.dim(0);
   Tensor y = Tensor::empty({n, w.dim(0)}, x.dtype(), x.device());
   if (n > 0) kernels::linear_forward(x, w, bias, y);
+  if (profiler::macs_enabled()) profiler::record_macs("linear", w, y.shape(), n * w.dim(0) * w.dim(1));
 
   const bool need_gx = x.requires_grad(), need_gw = w.requires_grad();
   const bool need_gb = bias.defined() && bias.requires_grad();

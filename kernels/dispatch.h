@@ -1,6 +1,7 @@
 // Helpers shared by every kernel family: device dispatch, float-type dispatch and the host/device qualifier.
 #pragma once
 #include "core/error.h"
+#include "core/profiler.h"
 #include "core/tensor.h"
 
 // Functions used by both the CPU loops and the CUDA kernels.
@@ -15,12 +16,16 @@ namespace mtinet::kernels {
 }
 
 // MTINET_ON_DEVICE(dev, name, args...) calls name_cpu(args...) or name_cuda(args...). Both must return void.
+// The profiler's KernelScope temporary lives until the end of the full expression, i.e. around the call: it times
+// the kernel under `name` when profiling is on and costs one atomic load when it is off.
 #ifdef MTINET_WITH_CUDA
-#define MTINET_ON_DEVICE(dev, name, ...) \
-  ((dev) == ::mtinet::Device::CPU ? name##_cpu(__VA_ARGS__) : name##_cuda(__VA_ARGS__))
+#define MTINET_ON_DEVICE(dev, name, ...)                                         \
+  ((void)::mtinet::profiler::KernelScope(#name, (dev)),                          \
+   (dev) == ::mtinet::Device::CPU ? name##_cpu(__VA_ARGS__) : name##_cuda(__VA_ARGS__))
 #else
-#define MTINET_ON_DEVICE(dev, name, ...) \
-  ((dev) == ::mtinet::Device::CPU ? name##_cpu(__VA_ARGS__) : ::mtinet::kernels::throw_no_cuda(#name))
+#define MTINET_ON_DEVICE(dev, name, ...)                                         \
+  ((void)::mtinet::profiler::KernelScope(#name, (dev)),                          \
+   (dev) == ::mtinet::Device::CPU ? name##_cpu(__VA_ARGS__) : ::mtinet::kernels::throw_no_cuda(#name))
 #endif
 
 // MTINET_FLOAT_TYPES(dtype, T, body): runs body with T = float or double.

@@ -9,5 +9,7 @@ int cmd_info(const std::vector<std::string>& args);
 int cmd_train(const std::vector<std::string>& args);  // tools/cmd_train.cpp
 int cmd_synth(const std::vector<std::string>& args);  // tools/cmd_synth.cpp
 int cmd_bench(const std::vector<std::string>& args);  // tools/cmd_bench.cpp
+int cmd_bench_train(const std::vector<std::string>& args);  // tools/cmd_bench_train.cpp (bench train)
+int cmd_summary(const std::vector<std::string>& args);  // tools/cmd_summary.cpp
 
 }  // namespace mtinet

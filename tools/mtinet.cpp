@@ -34,7 +34,8 @@ const Command kCommands[] = {
     {"train", mtinet::cmd_train, "train a model from a JSON config (see train/configs/)"},
     {"info", mtinet::cmd_info, "print the build configuration and the devices found"},
     {"synth", mtinet::cmd_synth, "write a procedural multi-task dataset (NYUD layout)"},
-    {"bench", mtinet::cmd_bench, "time the kernels at MTI-Net's shapes (mtinet bench kernels)"},
+    {"bench", mtinet::cmd_bench, "time the kernels (bench kernels) or whole training steps (bench train)"},
+    {"summary", mtinet::cmd_summary, "a model's module tree, parameters, MACs and training activation memory"},
 };
 
 void print_help() {

@@ -1,0 +1,199 @@
+// mtinet bench train: times whole training steps of a configured model on synthetic data (no dataset needed):
+// forward, the per-task losses (final + deep supervision), their sum with the tasks' fixed loss weights, backward
+// and the optimiser step. The device is synchronised before every clock read. After the timed steps, one more step
+// runs with the kernel profiler on (which synchronises around every kernel, so it is kept out of the timing) and
+// gives the per-kernel time breakdown.
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/autograd.h"
+#include "core/device.h"
+#include "core/ops.h"
+#include "core/parameter_set.h"
+#include "core/profiler.h"
+#include "core/rng.h"
+#include "model/factory.h"
+#include "tools/args.h"
+#include "tools/commands.h"
+#include "train/config.h"
+#include "train/optimizer.h"
+#include "train/synthetic_batch.h"
+#include "train/task_losses.h"
+
+#ifdef MTINET_WITH_CUDA
+#include "core/cuda_runtime.h"
+#endif
+
+namespace mtinet {
+
+namespace {
+
+void synchronize(Device d) {
+#ifdef MTINET_WITH_CUDA
+  if (d == Device::CUDA) cuda::synchronize();
+#else
+  (void)d;
+#endif
+}
+
+void reset_peak(Device d) {
+#ifdef MTINET_WITH_CUDA
+  if (d == Device::CUDA) cuda::reset_peak_memory();
+#else
+  (void)d;
+#endif
+}
+
+// Peak bytes: the CUDA allocator's high-water mark since reset_peak, or the process's peak resident set on the CPU.
+double peak_mib(Device d) {
+#ifdef MTINET_WITH_CUDA
+  if (d == Device::CUDA) return double(cuda::memory_stats().peak) / (1024.0 * 1024.0);
+#endif
+  (void)d;
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return double(usage.ru_maxrss) / 1024.0;  // Linux reports kilobytes
+}
+
+using Clock = std::chrono::steady_clock;
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  size_t n = v.size();
+  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+struct TrainStep {
+  MultiTaskNetwork& model;
+  ParameterSet& params;
+  Optimizer& optimizer;
+  const std::map<std::string, Tensor>& batch;
+  double lr;
+
+  // One step; returns the weighted total loss (read only when asked, since reading it synchronises).
+  Tensor run() {
+    const TaskSet& tasks = model.tasks();
+    params.zero_grad();
+    ModelOutput out = model.forward(batch.at("image"));
+    TaskLosses losses = compute_task_losses(tasks, out, batch);
+    Tensor total;
+    for (const auto& [name, l] : losses.per_task) {
+      Tensor weighted = ops::scale(l, tasks.spec(name).loss_weight);
+      total = total.defined() ? ops::add(total, weighted) : weighted;
+    }
+    total.backward();
+    optimizer.step(lr);
+    return total.detach();
+  }
+};
+
+void print_usage() {
+  std::printf(
+      "usage: mtinet bench train --config FILE [--batch B] [--size HxW] [--steps N] [--warmup W]\n"
+      "                          [--device cpu|cuda]\n\n"
+      "Times training steps (forward, losses, backward, optimiser step) of the config's model on synthetic inputs\n"
+      "and labels, then profiles one extra step per kernel.\n"
+      "  --batch B   images per step (default: the config's batch_size)\n"
+      "  --size HxW  input size (default: the config's data.size)\n"
+      "  --steps N   timed steps (default 10 on cuda, 3 on cpu)\n"
+      "  --warmup W  untimed steps before them (default 3 on cuda, 1 on cpu)\n"
+      "  --device    cuda or cpu (default: the config's device; auto = cuda when present)\n");
+}
+
+void print_breakdown(double step_ms) {
+  std::vector<profiler::KernelStat> stats = profiler::kernel_stats();
+  double sum = 0;
+  for (const auto& s : stats) sum += s.total_ms;
+  std::printf("\nper-kernel time of one profiled step (%.1f ms wall with profiling syncs, %.1f ms inside kernels):\n",
+              step_ms, sum);
+  std::printf("%-32s %-5s %8s %12s %10s %8s\n", "kernel", "dev", "calls", "total ms", "ms/call", "%");
+  for (const auto& s : stats) {
+    std::printf("%-32s %-5s %8lld %12.3f %10.4f %7.1f%%\n", s.name.c_str(), device_name(s.device),
+                (long long)s.calls, s.total_ms, s.total_ms / double(s.calls), sum > 0 ? 100.0 * s.total_ms / sum : 0);
+  }
+}
+
+}  // namespace
+
+int cmd_bench_train(const std::vector<std::string>& argv) {
+  Args args(argv, {"config", "batch", "size", "steps", "warmup", "device"}, {"help"});
+  if (args.has("help")) {
+    print_usage();
+    return 0;
+  }
+  if (!args.has("config") || !args.positional().empty()) {
+    print_usage();
+    return 2;
+  }
+  TrainConfig cfg = load_train_config(args.require("config"));
+  std::string dev_name = args.get("device", cfg.device);
+  Device dev = dev_name == "auto" ? default_device() : parse_device(dev_name);
+  const bool cuda = dev == Device::CUDA;
+  int64_t h = cfg.data.height, w = cfg.data.width;
+  if (args.has("size")) {
+    auto [sh, sw] = parse_size(args.get("size", ""));
+    h = sh, w = sw;
+  }
+  const int64_t batch_size = args.get_int("batch", cfg.batch_size);
+  const int steps = int(args.get_int("steps", cuda ? 10 : 3));
+  const int warmup = int(args.get_int("warmup", cuda ? 3 : 1));
+  MTINET_CHECK(batch_size >= 1 && steps >= 1 && warmup >= 0,
+               "bench train: --batch and --steps must be >= 1 and --warmup >= 0");
+
+  std::shared_ptr<MultiTaskNetwork> model = build_model(cfg.model);
+  model->to(dev);
+  model->train(true);
+  ParameterSet params(model->parameters());
+  Optimizer optimizer(params, cfg.optimizer);
+  Rng rng(cfg.seed + 1);
+  std::map<std::string, Tensor> batch = synthetic_batch(model->tasks(), batch_size, h, w, rng, DType::F32, dev);
+  TrainStep step{*model, params, optimizer, batch, cfg.optimizer.lr};
+
+  std::printf("mtinet training benchmark: %s (%s, tasks %s), %s, f32, batch %lld at %lldx%lld, %lld parameters, "
+              "optimizer %s\n",
+              cfg.model.model.c_str(), cfg.model.backbone.c_str(), cfg.model.tasks.c_str(), device_name(dev),
+              (long long)batch_size, (long long)h, (long long)w, (long long)params.numel(),
+              cfg.optimizer.type.c_str());
+  reset_peak(dev);
+  for (int i = 0; i < warmup; ++i) step.run();
+  std::vector<double> ms;
+  double last_loss = 0;
+  for (int i = 0; i < steps; ++i) {
+    synchronize(dev);
+    Clock::time_point t0 = Clock::now();
+    Tensor loss = step.run();
+    synchronize(dev);
+    ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
+    last_loss = loss.to(Device::CPU).item();
+  }
+  double mean = 0;
+  for (double m : ms) mean += m / double(ms.size());
+  double med = median(ms);
+  std::printf("%d timed steps after %d warm-up: %.1f ms/step mean, %.1f ms/step median, %.2f images/s (median), "
+              "last loss %.4f\n",
+              steps, warmup, mean, med, double(batch_size) / (med * 1e-3), last_loss);
+  std::printf("peak memory: %.1f MiB (%s)\n", peak_mib(dev), cuda ? "CUDA allocator high-water mark" : "peak RSS");
+  MTINET_CHECK(std::isfinite(last_loss), "bench train: the loss is not finite (", last_loss, ")");
+
+  {
+    profiler::ProfileGuard on(/*timing=*/true, /*macs=*/false);
+    profiler::reset();
+    synchronize(dev);
+    Clock::time_point t0 = Clock::now();
+    step.run();
+    synchronize(dev);
+    print_breakdown(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
+    profiler::reset();
+  }
+  return 0;
+}
+
+}  // namespace mtinet
