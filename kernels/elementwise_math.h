@@ -8,7 +8,7 @@
 namespace mtinet::kernels {
 
 template <class T> MTINET_HD T relu_fwd(T x) { return x > T(0) ? x : T(0); }
-// The subgradient at 0 is 0, as in PyTorch.
+// The subgradient at 0 is 0, as in PyTorch. Takes the input or the output (same sign pattern).
 template <class T> MTINET_HD T relu_bwd(T x, T g) { return x > T(0) ? g : T(0); }
 
 // Stable for large |x|: never exponentiates a positive number.
