@@ -9,5 +9,7 @@ int cmd_info(const std::vector<std::string>& args);
 int cmd_train(const std::vector<std::string>& args);  // tools/cmd_train.cpp
 int cmd_synth(const std::vector<std::string>& args);  // tools/cmd_synth.cpp
 int cmd_bench(const std::vector<std::string>& args);  // tools/cmd_bench.cpp
+int cmd_predict(const std::vector<std::string>& args);  // tools/cmd_predict.cpp
+int cmd_eval(const std::vector<std::string>& args);     // tools/cmd_eval.cpp
 
 }  // namespace mtinet

@@ -32,6 +32,8 @@ struct Command {
 
 const Command kCommands[] = {
     {"train", mtinet::cmd_train, "train a model from a JSON config (see train/configs/)"},
+    {"predict", mtinet::cmd_predict, "run trained weights on one image: PNG visualisations, raw outputs"},
+    {"eval", mtinet::cmd_eval, "evaluate weights on a dataset split (metrics, multi-task delta, trivial baseline)"},
     {"info", mtinet::cmd_info, "print the build configuration and the devices found"},
     {"synth", mtinet::cmd_synth, "write a procedural multi-task dataset (NYUD layout)"},
     {"bench", mtinet::cmd_bench, "time the kernels at MTI-Net's shapes (mtinet bench kernels)"},
