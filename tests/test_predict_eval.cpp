@@ -6,6 +6,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include <unistd.h>
+
 #include "core/autograd.h"
 #include "core/layout.h"
 #include "core/ops.h"
@@ -25,8 +27,9 @@ namespace fs = std::filesystem;
 
 namespace {
 
+// Per-process names: several test runs may share /tmp.
 std::string fresh_dir(const std::string& name) {
-  std::string d = (fs::temp_directory_path() / name).string();
+  std::string d = (fs::temp_directory_path() / (name + "_" + std::to_string(::getpid()))).string();
   fs::remove_all(d);
   fs::create_directories(d);
   return d;
