@@ -15,6 +15,7 @@ SingleTaskModel::SingleTaskModel(const TaskSet& tasks, const HRNetConfig& backbo
   MTINET_CHECK(tasks.main.size() == 1, "SingleTaskModel: task set '", tasks.name, "' has ", tasks.main.size(),
                " main tasks, expected exactly one");
   backbone_ = register_module("backbone", std::make_shared<HRNet>(backbone, rng));
+  set_backbone(backbone_);
   decoder_ = register_module(
       "decoder", std::make_shared<HighResolutionHead>(backbone.out_channels(), tasks.main[0].channels, rng, 0.1));
 }
@@ -29,6 +30,7 @@ MultiTaskBaseline::MultiTaskBaseline(const TaskSet& tasks, const HRNetConfig& ba
     : MultiTaskNetwork(tasks) {
   MTINET_CHECK(!tasks.main.empty(), "MultiTaskBaseline: task set '", tasks.name, "' has no main task");
   backbone_ = register_module("backbone", std::make_shared<HRNet>(backbone, rng));
+  set_backbone(backbone_);
   auto decoders = register_module("decoders", std::make_shared<ModuleDict>());
   for (const TaskSpec& t : tasks.main)
     decoders_[t.name] =
@@ -54,6 +56,7 @@ PadNet::PadNet(const TaskSet& tasks, const HRNetConfig& backbone, Rng& rng, int6
   // backbone = nn.Sequential(HRNet, HighResolutionFuse) in the reference.
   auto seq = register_module("backbone", std::make_shared<ModuleDict>());
   hrnet_ = seq->add("0", std::make_shared<HRNet>(backbone, rng));
+  set_backbone(hrnet_);
   fuse_ = seq->add("1", std::make_shared<HighResolutionFuse>(c, rng, 0.1));
 
   auto initial = register_module("initial_task_prediction_heads", std::make_shared<ModuleDict>());

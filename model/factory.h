@@ -1,5 +1,6 @@
 // Builds a model from a small config, e.g. from JSON:
-//   {"model": "mtinet"|"baseline"|"single_task"|"padnet", "backbone": "hrnet_w18_small_v2"|"hrnet_w18"|"hrnet_w48",
+//   {"model": "mtinet"|"baseline"|"single_task"|"padnet",
+//    "backbone": "hrnet_w18_small_v2"|"hrnet_w18"|"hrnet_w48"|"hrnet_tiny" (tests and smoke runs only),
 //    "tasks": "nyud"|"nyud_aux"|"pascal", "task": "<name>" (single_task only), "seed": <int>,
 //    "fpm_grouping": "reference"|"paper" (mtinet only; see FpmGrouping)}
 // Every key is optional except "task" for single_task; unknown keys or values throw an Error naming them.

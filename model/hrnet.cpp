@@ -23,11 +23,24 @@ HRNetConfig HRNetConfig::w48() {
   return c;
 }
 
+HRNetConfig HRNetConfig::tiny() {
+  HRNetConfig c;
+  c.stem_channels = 16;
+  c.layer1_blocks = 1;
+  c.layer1_planes = 8;
+  // Branch 1 keeps 16 channels: MTI-Net's SE blocks (reduction 16) at scales 1..3 need at least 16.
+  c.stage2 = {1, {1, 1}, {8, 16}};
+  c.stage3 = {1, {1, 1, 1}, {8, 16, 32}};
+  c.stage4 = {1, {1, 1, 1, 1}, {8, 16, 32, 64}};
+  return c;
+}
+
 HRNetConfig HRNetConfig::by_name(const std::string& name) {
   if (name == "hrnet_w18_small_v2") return w18_small_v2();
   if (name == "hrnet_w18") return w18();
   if (name == "hrnet_w48") return w48();
-  MTINET_FAIL("unknown backbone '", name, "' (expected hrnet_w18_small_v2, hrnet_w18 or hrnet_w48)");
+  if (name == "hrnet_tiny") return tiny();
+  MTINET_FAIL("unknown backbone '", name, "' (expected hrnet_w18_small_v2, hrnet_w18, hrnet_w48 or hrnet_tiny)");
 }
 
 namespace {

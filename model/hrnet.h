@@ -32,7 +32,10 @@ struct HRNetConfig {
   static HRNetConfig w18_small_v2();  // 3,860,720 parameters
   static HRNetConfig w18();           // full HRNetV2-W18
   static HRNetConfig w48();           // HRNetV2-W48
-  // By name: "hrnet_w18_small_v2", "hrnet_w18", "hrnet_w48"; throws naming an unknown one.
+  // Not a published network: a 224,032-parameter HRNet (branches 8/16/32/64, one block and module per stage)
+  // with every structural feature of the real ones, for fast tests and smoke runs of the full pipeline.
+  static HRNetConfig tiny();
+  // By name: "hrnet_w18_small_v2", "hrnet_w18", "hrnet_w48", "hrnet_tiny"; throws naming an unknown one.
   static HRNetConfig by_name(const std::string& name);
   const std::vector<int64_t>& out_channels() const { return stage4.channels; }
 };

@@ -98,6 +98,7 @@ MtiNet::MtiNet(const TaskSet& tasks, const HRNetConfig& backbone, Rng& rng, FpmG
   for (const TaskSpec& t : tasks.main) tasks.spec(t.name);  // main tasks must be auxiliary tasks too
   const std::vector<std::string> aux = tasks.auxiliary_names();
   backbone_ = register_module("backbone", std::make_shared<HRNet>(backbone, rng));
+  set_backbone(backbone_);
   for (int s = 3; s >= 1; --s)
     fpm_[s] = register_module("fpm_scale_" + std::to_string(s),
                               std::make_shared<FeaturePropagation>(aux, c[s], rng, grouping));

@@ -65,7 +65,6 @@ class MtiNet : public MultiTaskNetwork {
          FpmGrouping grouping = FpmGrouping::AdjacentChannels);
   // x {N,H,W,3}, H and W divisible by 32. Deep supervision: scales 0..3, every auxiliary task.
   ModelOutput forward(const Tensor& x) override;
-  HRNet& backbone() { return *backbone_; }
 
  private:
   std::shared_ptr<HRNet> backbone_;

@@ -17,14 +17,25 @@ struct ModelOutput {
   std::vector<std::map<std::string, Tensor>> deep_supervision;
 };
 
+class HRNet;
+
 class MultiTaskNetwork : public Module {
  public:
   explicit MultiTaskNetwork(TaskSet tasks) : tasks_(std::move(tasks)) {}
   virtual ModelOutput forward(const Tensor& x) = 0;
   const TaskSet& tasks() const { return tasks_; }
+  // The HRNet the model is built on, e.g. to initialise it from ImageNet-pretrained weights.
+  HRNet& backbone() const {
+    MTINET_CHECK(backbone_ != nullptr, "this model registered no backbone");
+    return *backbone_;
+  }
+
+ protected:
+  void set_backbone(std::shared_ptr<HRNet> backbone) { backbone_ = std::move(backbone); }
 
  private:
   TaskSet tasks_;
+  std::shared_ptr<HRNet> backbone_;
 };
 
 }  // namespace mtinet

@@ -51,3 +51,48 @@ TEST_CASE("binary ops reject mismatched shapes with a message naming both tensor
   Tensor b = Tensor::zeros({3, 2}).set_name("b");
   CHECK_THROWS_WITH_AS(ops::add(a, b), doctest::Contains("'a' f32 cpu [2, 3]"), Error);
 }
+
+namespace {
+// The fixture's NCHW tensor as NHWC in the requested dtype.
+Tensor nhwc(const SafetensorsContents& f, const std::string& key, DType dt) {
+  Tensor t = f.at(key);
+  return (t.ndim() == 4 ? nchw_to_nhwc(t) : t).to(dt);
+}
+
+void check_against_pytorch(DType dt, double atol, double rtol) {
+  INFO(dtype_name(dt));
+  SafetensorsContents f = load_fixture("elementwise.safetensors");
+  Tensor gy = nhwc(f, "gy", dt);
+  auto unary = [&](const std::string& name, Tensor (*op)(const Tensor&)) {
+    Tensor x = nhwc(f, "a", dt).set_requires_grad(true);
+    Tensor y = op(x);
+    y.backward(gy);
+    check_close(y, nhwc(f, name + ".y", DType::F64), atol, rtol, name + " forward");
+    check_close(x.grad(), nhwc(f, name + ".g0", DType::F64), atol, rtol, name + " gradient");
+  };
+  unary("relu", ops::relu);
+  unary("sigmoid", ops::sigmoid);
+  auto binary = [&](const std::string& name, Tensor (*op)(const Tensor&, const Tensor&)) {
+    Tensor a = nhwc(f, "a", dt).set_requires_grad(true), b = nhwc(f, "b", dt).set_requires_grad(true);
+    op(a, b).backward(gy);
+    check_close(op(a, b), nhwc(f, name + ".y", DType::F64), atol, rtol, name + " forward");
+    check_close(a.grad(), nhwc(f, name + ".g0", DType::F64), atol, rtol, name + " gradient a");
+    check_close(b.grad(), nhwc(f, name + ".g1", DType::F64), atol, rtol, name + " gradient b");
+  };
+  binary("add", ops::add);
+  binary("mul", ops::mul);
+  for (const std::string name : {"sum", "mean"}) {
+    Tensor x = nhwc(f, "a", dt).set_requires_grad(true);
+    Tensor y = name == "sum" ? ops::sum(x) : ops::mean(x);
+    y.backward(Tensor::full({}, 0.75, dt));
+    check_close(y, f.at(name + ".y"), atol, rtol, name + " forward");
+    check_close(x.grad(), nhwc(f, name + ".g0", DType::F64), atol, rtol, name + " gradient");
+  }
+  CHECK(ops::argmax_channels(nhwc(f, "a", dt)).to_double_vector() == f.at("argmax").to_double_vector());
+}
+}  // namespace
+
+TEST_CASE("element-wise ops and reductions match PyTorch in f64 and f32") {
+  check_against_pytorch(DType::F64, 1e-12, 1e-12);
+  check_against_pytorch(DType::F32, 1e-5, 1e-5);
+}

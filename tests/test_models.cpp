@@ -409,3 +409,20 @@ TEST_CASE("load_hrnet_pretrained drops the classification head and strips prefix
     CHECK(msg.find("num_batches_tracked") == std::string::npos);
   }
 }
+
+TEST_CASE("the tiny HRNet preset runs every model kind quickly") {
+  Rng rng(51);
+  HRNet tiny(HRNetConfig::tiny(), rng);
+  CHECK(tiny.out_channels() == std::vector<int64_t>{8, 16, 32, 64});
+  CHECK(tiny.parameter_count() == 224032);
+  for (const char* kind : {"mtinet", "padnet", "baseline"}) {
+    CAPTURE(kind);
+    auto model = build_model(nlohmann::json{{"model", kind}, {"backbone", "hrnet_tiny"}, {"tasks", "pascal"}});
+    model->to(DType::F64);
+    Tensor x = random_tensor({2, 64, 32, 3}, rng);
+    ModelOutput out = model->forward(x);
+    CHECK(out.tasks.at("human_parts").shape() == Shape{2, 64, 32, 7});
+    total_of(out).backward();
+    check_gradients(*model);
+  }
+}

@@ -1,6 +1,8 @@
 // The training loop end to end on a tiny synthetic dataset: the loss falls, checkpoints load back, a resumed run
 // repeats an uninterrupted one bit for bit, and a NaN loss stops training naming the task while keeping the last
 // good checkpoint.
+#include <unistd.h>
+
 #include <filesystem>
 
 #include "data/synth_dataset.h"
@@ -15,7 +17,8 @@ namespace {
 std::string tiny_synthetic_dataset() {
   static std::string root;
   if (!root.empty()) return root;
-  root = (fs::temp_directory_path() / "mtinet_train_synth").string();
+  // One folder per process: ctest runs the test cases of this file in parallel processes.
+  root = (fs::temp_directory_path() / ("mtinet_train_synth_" + std::to_string(getpid()))).string();
   fs::remove_all(root);
   synth::SynthOptions o;
   o.out_dir = root;
@@ -43,7 +46,7 @@ TrainConfig tiny_config(const std::string& run_dir) {
 }
 
 std::string fresh_dir(const std::string& name) {
-  std::string d = (fs::temp_directory_path() / name).string();
+  std::string d = (fs::temp_directory_path() / (name + "_" + std::to_string(getpid()))).string();
   fs::remove_all(d);
   return d;
 }

@@ -55,6 +55,7 @@ void parse_data(const nlohmann::json& j, DataConfig& d) {
   s.get("augment", d.augment);
   s.get("shuffle", d.shuffle);
   s.get("flip", d.flip);
+  s.get("normalize", d.normalize);
   s.get("scales", d.scales);
   s.get("rotations", d.rotations);
   s.get("threads", d.threads);

@@ -20,6 +20,7 @@ struct DataConfig {
   bool augment = true;
   bool shuffle = true;
   bool flip = true;
+  bool normalize = true;  // /255 then ImageNet mean/std, as the reference
   std::vector<double> scales = {1.0, 1.2, 1.5};
   std::vector<double> rotations = {0.0};
   int threads = 2;

@@ -8,6 +8,7 @@
 #include "core/autograd.h"
 #include "core/ops.h"
 #include "data/nyud.h"
+#include "model/hrnet.h"
 #include "train/checkpoint.h"
 #include "train/metrics.h"
 #include "train/progress.h"
@@ -46,6 +47,7 @@ LoaderConfig loader_config(const TrainConfig& c, bool train) {
   l.drop_last = train;
   l.augment = train && c.data.augment;
   l.aug.flip = c.data.flip;
+  l.normalize = c.data.normalize;
   l.aug.scales = c.data.scales;
   l.aug.rotations = c.data.rotations;
   l.aug.out_h = c.data.height;
@@ -69,6 +71,13 @@ Trainer::Trainer(TrainConfig cfg) : cfg_(std::move(cfg)) {
   dtype_ = cfg_.dtype == "f64" ? DType::F64 : DType::F32;
   MTINET_CHECK(!(dtype_ == DType::F64 && device_ == Device::CUDA), "f64 training runs on the CPU only");
   model_ = build_model(cfg_.model);
+  if (!cfg_.backbone_weights.empty()) {
+    SafetensorsContents file = load_safetensors(cfg_.backbone_weights);
+    LoadReport r = load_hrnet_pretrained(model_->backbone(), file);
+    std::printf("backbone weights '%s': %zu tensors loaded, %zu skipped (classification head), %zu counters kept\n",
+                cfg_.backbone_weights.c_str(), r.loaded.size(), file.tensors.size() - r.loaded.size(),
+                r.missing.size());
+  }
   if (!cfg_.init_weights.empty()) model_->load_state_dict(load_safetensors(cfg_.init_weights), /*strict=*/true);
   model_->to(dtype_);
   model_->to(device_);

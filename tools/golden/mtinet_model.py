@@ -214,9 +214,9 @@ class InitialPrediction(nn.Module):
 
 
 class FPM(nn.Module):
-    def __init__(self, aux, c):
+    def __init__(self, aux, c, grouping="reference"):
         super().__init__()
-        self.aux = aux
+        self.aux, self.grouping = aux, grouping
         n = len(aux) * c
         self.non_linear = nn.Sequential(Block(n, n // 4, 0.1), Block(n // 4, n // 4, 0.1), nn.Conv2d(n // 4, n, 1))
         self.dimensionality_reduction = Block(n, c, 0.1)
@@ -226,9 +226,14 @@ class FPM(nn.Module):
         x = torch.cat([feats[a] for a in self.aux], 1)
         b, ch, h, w = x.shape
         n = len(self.aux)
-        # Softmax over groups of n adjacent channels of the task-major concatenation (the reference's quirk).
-        mask = torch.softmax(self.non_linear(x).reshape(b, ch // n, n, h, w), dim=2)
-        shared = self.dimensionality_reduction((mask * x.reshape(b, ch // n, n, h, w)).reshape(b, ch, h, w))
+        logits = self.non_linear(x)
+        if self.grouping == "reference":
+            # Softmax over groups of n adjacent channels of the task-major concatenation (the reference's quirk).
+            mask = torch.softmax(logits.reshape(b, ch // n, n, h, w), dim=2).reshape(b, ch, h, w)
+        else:
+            # The paper's reading: softmax over the n tasks' copies of each channel.
+            mask = torch.softmax(logits.reshape(b, n, ch // n, h, w), dim=1).reshape(b, ch, h, w)
+        shared = self.dimensionality_reduction(mask * x)
         return {a: self.se[a](shared) + feats[a] for a in self.aux}
 
 
@@ -264,13 +269,13 @@ class Head(nn.Module):
 
 
 class MTINet(nn.Module):
-    def __init__(self, task_set):
+    def __init__(self, task_set, fpm_grouping="reference"):
         super().__init__()
         self.tasks, self.aux, outputs = TASK_SETS[task_set]
         c = [18, 36, 72, 144]
         self.backbone = HRNetSmallV2()
         for s in (3, 2, 1):
-            setattr(self, f"fpm_scale_{s}", FPM(self.aux, c[s]))
+            setattr(self, f"fpm_scale_{s}", FPM(self.aux, c[s], fpm_grouping))
         for s in range(4):
             setattr(self, f"scale_{s}", InitialPrediction(self.aux, outputs, c[s] + (c[s + 1] if s < 3 else 0), c[s]))
         for s in range(4):
@@ -354,9 +359,9 @@ class PADNet(nn.Module):
                 for t in self.tasks}, [preds]
 
 
-def build(model, task_set, task=None):
+def build(model, task_set, task=None, fpm_grouping="reference"):
     if model == "mtinet":
-        return MTINet(task_set)
+        return MTINet(task_set, fpm_grouping)
     if model == "baseline":
         return Baseline(task_set)
     if model == "single_task":
@@ -523,8 +528,8 @@ def run_fixture(fixture):
     write_safetensors(f"{fixture}.safetensors", res, meta)
 
 
-def run_dump(model_kind, task_set, task, weights, inp, out_path):
-    model = build(model_kind, task_set, task).double()
+def run_dump(model_kind, task_set, task, fpm_grouping, weights, inp, out_path):
+    model = build(model_kind, task_set, task, fpm_grouping).double()
     model.load_state_dict({k: v.double() if v.is_floating_point() else v for k, v in read_safetensors(weights).items()})
     x = read_safetensors(inp)["input"].double().requires_grad_(True)
     model.train()
@@ -573,6 +578,8 @@ def main():
     ap.add_argument("--model", default="mtinet", choices=["mtinet", "baseline", "single_task", "padnet"],
                     help="dump mode: which network")
     ap.add_argument("--task", help="dump mode, single_task: the task")
+    ap.add_argument("--fpm-grouping", default="reference", choices=["reference", "paper"],
+                    help="dump mode, mtinet: the FPM mask grouping (mtinet's fpm_grouping)")
     ap.add_argument("--weights")
     ap.add_argument("--input")
     ap.add_argument("--out")
@@ -583,7 +590,7 @@ def main():
     if args.weights or args.input or args.out:
         if not (args.weights and args.input and args.out):
             raise SystemExit("dump mode needs --weights, --input and --out")
-        run_dump(args.model, args.tasks, args.task, args.weights, args.input, args.out)
+        run_dump(args.model, args.tasks, args.task, args.fpm_grouping, args.weights, args.input, args.out)
         if args.compare and not compare(args.compare, args.out):
             sys.exit(1)
     else:
