@@ -325,3 +325,13 @@ TEST_CASE("training: the final evaluation is compared with the trivial baseline 
     if (line.find("trivial_comparison") != std::string::npos) logged = true;
   CHECK(logged);
 }
+
+TEST_CASE("prepare_image: cubic resize to the input size, then the reference normalisation or none") {
+  Tensor grey = Tensor::full({5, 7, 3}, 128.0, DType::U8);
+  Tensor x = prepare_image(grey, 32, 64);
+  CHECK(x.shape() == Shape{1, 32, 64, 3});
+  CHECK(x.data<float>()[0] == doctest::Approx((128.0 / 255.0 - 0.485) / 0.229).epsilon(1e-6));
+  CHECK(x.data<float>()[2] == doctest::Approx((128.0 / 255.0 - 0.406) / 0.225).epsilon(1e-6));
+  Tensor raw = prepare_image(grey, 32, 64, /*normalize=*/false);
+  CHECK(raw.data<float>()[100] == doctest::Approx(128.0).epsilon(1e-6));
+}

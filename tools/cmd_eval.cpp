@@ -62,7 +62,7 @@ int cmd_eval(const std::vector<std::string>& argv) {
   std::string device_arg = args.get("device", cfg.device);
   Device device = device_arg == "auto" ? default_device() : parse_device(device_arg);
 
-  Predictor predictor(cfg.model, weights, cfg.data.height, cfg.data.width, device);
+  Predictor predictor(cfg.model, weights, cfg.data.height, cfg.data.width, device, cfg.data.normalize);
   const TaskSet& tasks = predictor.model().tasks();
   NyudDataset data(cfg.data.root, split, tasks.main_names());
   EvalSettings settings;
@@ -71,6 +71,7 @@ int cmd_eval(const std::vector<std::string>& argv) {
   settings.batch_size = cfg.batch_size;
   settings.threads = cfg.data.threads;
   settings.device = device;
+  settings.normalize = cfg.data.normalize;
   std::printf("evaluating '%s' on %s (%zu images)\n", weights.c_str(), data.name().c_str(), data.size());
   nlohmann::json results = evaluate_model(predictor.model(), data, settings);
 

@@ -29,7 +29,7 @@ int cmd_predict(const std::vector<std::string>& argv) {
   std::string device_name_arg = args.get("device", cfg.device);
   Device device = device_name_arg == "auto" ? default_device() : parse_device(device_name_arg);
   std::string input = args.require("input");
-  Predictor predictor(cfg.model, args.require("weights"), cfg.data.height, cfg.data.width, device);
+  Predictor predictor(cfg.model, args.require("weights"), cfg.data.height, cfg.data.width, device, cfg.data.normalize);
   Prediction p = predictor.predict_file(input);
   std::string stem = std::filesystem::path(input).stem().string();
   for (const std::string& path : write_prediction_pngs(p, args.get("out", "."), stem))

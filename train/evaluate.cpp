@@ -43,7 +43,7 @@ PreparedSample prepare_sample(const Dataset& dataset, size_t index, const std::v
   PreparedSample p;
   auto img = sample.fields.find("image");
   MTINET_CHECK(img != sample.fields.end(), "evaluation: sample '", sample.id, "' of ", dataset.name(), " has no image");
-  p.image = prepare_image(img->second.map, s.height, s.width);
+  p.image = prepare_image(img->second.map, s.height, s.width, s.normalize);
   for (const std::string& t : tasks) {
     auto f = sample.fields.find(t);
     MTINET_CHECK(f != sample.fields.end(), "evaluation: sample '", sample.id, "' of ", dataset.name(),
@@ -90,7 +90,7 @@ Tensor stack_images(const std::vector<PreparedSample>& batch) {
 
 }  // namespace
 
-Tensor prepare_image(const Tensor& rgb, int64_t h, int64_t w) {
+Tensor prepare_image(const Tensor& rgb, int64_t h, int64_t w, bool normalize) {
   MTINET_CHECK(rgb.ndim() == 3 && rgb.dim(2) == 3, "prepare_image: expected an {H, W, 3} RGB image, got ",
                rgb.describe());
   MTINET_CHECK(h > 0 && w > 0, "prepare_image: bad input size ", h, "x", w);
@@ -100,7 +100,7 @@ Tensor prepare_image(const Tensor& rgb, int64_t h, int64_t w) {
   if (map.dim(0) != h || map.dim(1) != w) map = resize_map(map, h, w, Interp::Cubic);
   s.fields["image"] = {map, Interp::Cubic};
   std::vector<Sample> one{std::move(s)};
-  return collate(one, /*normalize=*/true).tensors.at("image");
+  return collate(one, normalize).tensors.at("image");
 }
 
 MetricOptions metric_options_for_tasks(const TaskSet& tasks) {

@@ -24,6 +24,7 @@ struct EvalSettings {
   int64_t height = 480, width = 640;  // the network's input size
   int64_t batch_size = 8;
   int threads = 2;                    // samples loaded in parallel (the next batch loads while one runs)
+  bool normalize = true;              // /255 then ImageNet mean/std (data.normalize)
   Device device = Device::CPU;
   DType dtype = DType::F32;
 };
@@ -52,7 +53,8 @@ std::vector<std::string> write_eval_results(const std::string& out_path, const n
                                             const nlohmann::json& results);
 
 // Resizes (cubic, if needed) an {H, W, 3} RGB image (u8 or f32, 0..255) to h x w and normalises it as the
-// reference does (/255, ImageNet mean and std): {1, h, w, 3} f32 on the CPU.
-Tensor prepare_image(const Tensor& rgb, int64_t h, int64_t w);
+// reference does (/255, ImageNet mean and std; off: kept 0..255 as the loader's normalize = false): {1, h, w, 3} f32
+// on the CPU.
+Tensor prepare_image(const Tensor& rgb, int64_t h, int64_t w, bool normalize = true);
 
 }  // namespace mtinet

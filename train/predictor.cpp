@@ -17,8 +17,8 @@ namespace mtinet {
 namespace fs = std::filesystem;
 
 Predictor::Predictor(const ModelConfig& config, const std::string& weights, int64_t input_h, int64_t input_w,
-                     Device device)
-    : config_(config), input_h_(input_h), input_w_(input_w), device_(device) {
+                     Device device, bool normalize)
+    : config_(config), input_h_(input_h), input_w_(input_w), device_(device), normalize_(normalize) {
   MTINET_CHECK(input_h > 0 && input_w > 0 && input_h % 32 == 0 && input_w % 32 == 0, "predict: the input size ",
                input_h, "x", input_w, " (data.size) must be divisible by 32 (MTI-Net upsamples by 2 four times)");
   model_ = build_model(config_);
@@ -41,7 +41,7 @@ Prediction Predictor::predict(const Tensor& image) {
   p.image_w = image.dim(1);
   p.input_h = input_h_;
   p.input_w = input_w_;
-  Tensor x = prepare_image(image, input_h_, input_w_).to(device_);
+  Tensor x = prepare_image(image, input_h_, input_w_, normalize_).to(device_);
   ModelOutput out = model_->forward(x);
   for (const auto& [task, y] : out.tasks) {
     Tensor r = (y.dim(1) == p.image_h && y.dim(2) == p.image_w) ? y : ops::resize_bilinear(y, p.image_h, p.image_w);

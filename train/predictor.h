@@ -31,8 +31,9 @@ struct Prediction {
 class Predictor {
  public:
   // Builds the model and loads `weights` strictly (reference names); input_h and input_w must be divisible by 32.
+  // normalize: the input normalisation the weights were trained with (data.normalize).
   Predictor(const ModelConfig& config, const std::string& weights, int64_t input_h, int64_t input_w,
-            Device device = Device::CPU);
+            Device device = Device::CPU, bool normalize = true);
   // image: {H, W, 3} RGB, u8 or float 0..255.
   Prediction predict(const Tensor& image);
   Prediction predict_file(const std::string& image_path);  // jpg / png; errors name the file
@@ -44,6 +45,7 @@ class Predictor {
   ModelConfig config_;
   int64_t input_h_, input_w_;
   Device device_;
+  bool normalize_;
   std::shared_ptr<MultiTaskNetwork> model_;
 };
 

@@ -230,6 +230,7 @@ EvalSettings Trainer::eval_settings() const {
   e.width = cfg_.data.width;
   e.batch_size = cfg_.batch_size;
   e.threads = cfg_.data.threads;
+  e.normalize = cfg_.data.normalize;
   e.device = device_;
   e.dtype = dtype_;
   return e;
