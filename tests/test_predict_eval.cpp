@@ -55,6 +55,7 @@ ModelConfig small_mtinet() {
   ModelConfig m;
   m.model = "mtinet";
   m.tasks = "nyud";
+  m.backbone = "hrnet_tiny";  // fast; the decoder and outputs are MTI-Net's
   m.seed = 7;
   return m;
 }
@@ -304,7 +305,7 @@ TEST_CASE("beats_trivial: each task's headline metric, higher or lower better, i
 TEST_CASE("training: the final evaluation is compared with the trivial baseline and logged") {
   std::string run = fresh_dir("mtinet_predict_train");
   nlohmann::json j = {
-      {"model", {{"model", "mtinet"}, {"tasks", "nyud"}, {"seed", 5}}},
+      {"model", {{"model", "mtinet"}, {"backbone", "hrnet_tiny"}, {"tasks", "nyud"}, {"seed", 5}}},
       {"data", {{"root", synthetic_root()}, {"size", {64, 64}}, {"threads", 2}, {"augment", false}}},
       {"optimizer", {{"type", "adam"}, {"lr", 1e-3}}},
       {"checkpoint", {{"dir", run}, {"every_epochs", 1}, {"keep_last", 1}}},
