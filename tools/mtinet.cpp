@@ -32,10 +32,12 @@ struct Command {
 
 const Command kCommands[] = {
     {"train", mtinet::cmd_train, "train a model from a JSON config (see train/configs/)"},
-    {"info", mtinet::cmd_info, "print the build configuration and the devices found"},
+    {"eval", mtinet::cmd_eval, "evaluate weights on a dataset split (metrics, multi-task delta, trivial baseline)"},
+    {"predict", mtinet::cmd_predict, "run trained weights on one image: PNG visualisations, raw outputs"},
     {"synth", mtinet::cmd_synth, "write a procedural multi-task dataset (NYUD layout)"},
-    {"bench", mtinet::cmd_bench, "time the kernels (bench kernels) or whole training steps (bench train)"},
     {"summary", mtinet::cmd_summary, "a model's module tree, parameters, MACs and training activation memory"},
+    {"bench", mtinet::cmd_bench, "time the kernels (bench kernels) or whole training steps (bench train)"},
+    {"info", mtinet::cmd_info, "print the build configuration and the devices found"},
 };
 
 void print_help() {

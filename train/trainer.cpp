@@ -1,6 +1,7 @@
 #include "train/trainer.h"
 
 #include <chrono>
+#include <cstdio>
 #include <cmath>
 #include <filesystem>
 
@@ -12,6 +13,7 @@
 #include "train/metrics.h"
 #include "train/progress.h"
 #include "train/task_losses.h"
+#include "train/trivial_baseline.h"
 
 namespace mtinet {
 
@@ -217,36 +219,41 @@ TrainSummary Trainer::run() {
     summary.last_eval = evaluate();
     log_json({{"step", step_}, {"eval", summary.last_eval}});
   }
+  if (!summary.last_eval.empty()) summary.trivial = report_against_trivial(summary.last_eval);
   summary.steps = step_;
   return summary;
 }
 
-nlohmann::json Trainer::evaluate() {
-  NoGradGuard no_grad;
-  model_->eval();
-  Loader loader(val_set_, loader_config(cfg_, false));
-  loader.start({0, 0});
-  const TaskSet& tasks = model_->tasks();
-  MetricOptions options = metric_options_for(tasks.name == "pascal" ? "pascal" : "nyud");
-  options.semseg_classes = tasks.is_main("semseg") ? tasks.spec("semseg").channels : options.semseg_classes;
-  MetricSet metrics(tasks.main_names(), options);
-  std::map<std::string, double> loss_sum;
-  int64_t batches = 0;
-  Batch batch;
-  while (loader.next(batch)) {
-    std::map<std::string, Tensor> data = batch_to_device(batch);
-    ModelOutput out = model_->forward(data.at("image"));
-    std::map<std::string, Tensor> preds, labels;
-    for (const TaskSpec& t : tasks.main) {
-      loss_sum[t.name] += task_loss(t, out.tasks.at(t.name), data.at(t.name)).item();
-      preds[t.name] = out.tasks.at(t.name).to(Device::CPU).to(DType::F32);
-      labels[t.name] = batch.tensors.at(t.name);
-    }
-    metrics.update(preds, labels);
-    ++batches;
+EvalSettings Trainer::eval_settings() const {
+  EvalSettings e;
+  e.height = cfg_.data.height;
+  e.width = cfg_.data.width;
+  e.batch_size = cfg_.batch_size;
+  e.threads = cfg_.data.threads;
+  e.normalize = cfg_.data.normalize;
+  e.device = device_;
+  e.dtype = dtype_;
+  return e;
+}
+
+nlohmann::json Trainer::evaluate() { return evaluate_model(*model_, *val_set_, eval_settings()); }
+
+const nlohmann::json& Trainer::trivial_results() {
+  if (trivial_results_.is_null()) {
+    TrivialBaseline baseline = fit_trivial_baseline(*train_set_, model_->tasks().main, cfg_.data.threads);
+    trivial_results_ = evaluate_trivial_baseline(baseline, model_->tasks(), *val_set_, eval_settings());
   }
-  nlohmann::json j = metrics.results();
-  for (const auto& [name, s] : loss_sum) j[name]["loss"] = s / double(std::max<int64_t>(batches, 1));
+  return trivial_results_;
+}
+
+nlohmann::json Trainer::report_against_trivial(const nlohmann::json& results) {
+  nlohmann::json model_metrics = nlohmann::json::object();
+  for (const std::string& t : model_->tasks().main_names()) model_metrics[t] = results.at(t);
+  TrivialComparison c = beats_trivial(model_metrics, trivial_results());
+  std::printf("final evaluation against the trivial baseline (constant predictors fitted on '%s'):\n%s",
+              cfg_.data.train_split.c_str(), c.table().c_str());
+  nlohmann::json j = c.to_json();
+  log_json({{"step", step_}, {"trivial_comparison", j}});
   return j;
 }
 

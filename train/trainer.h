@@ -13,6 +13,7 @@
 #include "data/loader.h"
 #include "model/network.h"
 #include "train/config.h"
+#include "train/evaluate.h"
 #include "train/loss_balancing.h"
 #include "train/optimizer.h"
 
@@ -22,6 +23,7 @@ struct TrainSummary {
   int64_t steps = 0;
   std::vector<double> losses;  // total loss of every step this run took
   nlohmann::json last_eval;    // the last evaluation's results (empty if none ran)
+  nlohmann::json trivial;      // the final evaluation against the trivial baseline (TrivialComparison::to_json)
 };
 
 class Trainer {
@@ -31,8 +33,10 @@ class Trainer {
   // configured directory when `state_path` is "latest".
   void resume(const std::string& state_path);
   TrainSummary run();
-  // Metrics (and mean losses) on the validation split, in eval mode without gradients.
+  // Metrics (and mean losses) on the validation split, in eval mode without gradients (train/evaluate.h).
   nlohmann::json evaluate();
+  // The trivial baseline's results on the validation split (fitted on the training split once, then cached).
+  const nlohmann::json& trivial_results();
 
   MultiTaskNetwork& model() { return *model_; }
   Device device() const { return device_; }
@@ -42,6 +46,9 @@ class Trainer {
   std::map<std::string, Tensor> batch_to_device(const Batch& b) const;
   std::string save_checkpoint();  // returns the weights file's path
   void log_json(const nlohmann::json& j);
+  EvalSettings eval_settings() const;
+  // Prints the task | metric | model | trivial | beats table for `results` and logs it; returns its JSON.
+  nlohmann::json report_against_trivial(const nlohmann::json& results);
 
   TrainConfig cfg_;
   Device device_;
@@ -55,6 +62,7 @@ class Trainer {
   LoaderState start_at_;
   int64_t step_ = 0;
   std::ofstream log_;
+  nlohmann::json trivial_results_;  // null until computed
 };
 
 }  // namespace mtinet
