@@ -2,7 +2,8 @@
 // implementation (tools/golden/mtinet_model.py): both sides fill every state_dict entry and the input from the same
 // exact integer formula, run an eval forward, then a train forward + backward in f64; the fixtures hold strided
 // samples of outputs, deep-supervision predictions, gradients and updated BN running statistics, and a (norm, dot)
-// summary of every parameter's gradient. Agreement is required to 1e-8 relative L2 in f64.
+// summary of every parameter's gradient. Agreement is required to 1e-8 relative L2 in f64. The NYUD case (64x96, as
+// the issue asks) also runs in f32 against the f64 golden: outputs to 1e-4, gradients to PyTorch's own f32 spread.
 #include <algorithm>
 #include <cmath>
 #include <map>
@@ -222,6 +223,11 @@ SummaryErrors check_gradient_summaries(const SafetensorsContents& golden, const 
   return errors;
 }
 
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v.empty() ? 0.0 : v[v.size() / 2];
+}
+
 double max_of(const std::vector<double>& v) { return v.empty() ? 0.0 : *std::max_element(v.begin(), v.end()); }
 
 void check_config(const std::string& fixture, const nlohmann::json& config, const Shape& input_nchw) {
@@ -256,11 +262,70 @@ void check_config(const std::string& fixture, const nlohmann::json& config, cons
                   << max_of(errors.norm) << ", worst dot error " << max_of(errors.dot));
 }
 
+// The same case in f32 against the f64 golden, with PyTorch's own f32-vs-f64 error ("spread32.*") as yardstick.
+void check_config_f32(const std::string& fixture, const nlohmann::json& config, const Shape& input_nchw) {
+  CAPTURE(fixture);
+  SafetensorsContents golden = load_fixture(fixture + ".safetensors");
+  Run run = run_model(config, input_nchw, DType::F32);
+
+  // The rule, for every tensor and summary: error against the f64 golden <= max(3 * spread, 1e-4), spread being
+  // PyTorch's own f32-vs-f64 error on the same quantity (the larger of its oneDNN and native CPU convolutions).
+  // Why not a fixed bound: in f32 the ReLUs whose inputs lie within rounding of zero flip, so gradients of this
+  // ReLU network legitimately differ from the exact ones by up to ~0.15 relative L2 (PyTorch's worst here), and
+  // train-mode BatchNorm over 12 values per channel at stride 32 makes even the train-mode forward ill-conditioned
+  // (in f64, a 6e-8 relative perturbation of the input moves the train outputs by 2-3e-5, the eval ones by 1e-10):
+  // PyTorch's own f32 train outputs miss the issue's 1e-4 (1.2e-4 with oneDNN, 2.5e-4 native). Our f32 rounds
+  // differently again (im2col + GEMM, double-accumulated BatchNorm statistics), so its error is another draw of the
+  // same size, not the same number: PyTorch's two back ends differ by up to 5x on single tensors, and the spread
+  // takes the larger of them; 3x covers our draw; the 1e-4 floor keeps quantities whose PyTorch error happened to
+  // be tiny from demanding luck. The eval-mode outputs meet the issue's fixed 1e-4 (they are at ~1e-7).
+  auto allowed = [](double spread) { return std::max(3 * spread, 1e-4); };
+  std::vector<double> output_errors, gradient_errors;
+  for (const auto& [key, t] : run.tensors) {
+    if (!golden.contains(key)) continue;
+    CAPTURE(key);
+    double err = sampled_error(golden, key, t), spread = golden.at("spread32." + key).item();
+    CAPTURE(err);
+    CAPTURE(spread);
+    if (key.rfind("eval.", 0) == 0) CHECK(err <= 1e-4);
+    CHECK(err <= allowed(spread));
+    bool is_output = key.rfind("eval.", 0) == 0 || key.rfind("train.", 0) == 0;
+    (is_output ? output_errors : gradient_errors).push_back(err);
+  }
+  CHECK(output_errors.size() >= 5);
+  CHECK(gradient_errors.size() >= 10);
+
+  // Every parameter's gradient summary. Its spread: the larger of PyTorch's error on the summary itself and on the
+  // whole gradient's relative L2 (a summary's error is one projection of the gradient's error and can be near zero
+  // by chance in PyTorch's run but not in ours). Gradients zero in exact arithmetic: our norm <= max(3 * PyTorch's
+  // f32 norm, 1e-7), 1e-7 being f32 rounding (~6e-8) of sums of O(1) terms.
+  const std::vector<double> spread_norm = golden.at("spread32.gradsum.norm").to_double_vector();
+  const std::vector<double> spread_dot = golden.at("spread32.gradsum.dot").to_double_vector();
+  const std::vector<double> spread_l2 = golden.at("spread32.gradsum.l2").to_double_vector();
+  SummaryErrors errors = check_gradient_summaries(golden, run, [&](size_t i, Summary what) {
+    switch (what) {
+      case Summary::Norm: return allowed(std::max(spread_norm[i], spread_l2[i]));
+      case Summary::Dot: return allowed(std::max(spread_dot[i], spread_l2[i]));
+      case Summary::ZeroNorm: break;
+    }
+    return std::max(3 * spread_norm[i], 1e-7);
+  });
+  MESSAGE(fixture << " f32 relative errors vs f64 golden: outputs max " << max_of(output_errors) << " median "
+                  << median(output_errors) << "; sampled gradients and BN statistics max " << max_of(gradient_errors)
+                  << " median " << median(gradient_errors) << "; gradient norms max " << max_of(errors.norm)
+                  << " median " << median(errors.norm) << "; gradient dots max " << max_of(errors.dot) << " median "
+                  << median(errors.dot));
+}
+
 }  // namespace
 
 // Models and input shapes as in tools/golden/mtinet_model.py FIXTURES.
 TEST_CASE("MTI-Net NYUD matches the PyTorch golden model in f64 at 64x96") {
   check_config("mtinet_model_nyud", {{"model", "mtinet"}, {"tasks", "nyud"}}, {2, 3, 64, 96});
+}
+
+TEST_CASE("MTI-Net NYUD in f32 stays within PyTorch's own f32 spread of the f64 golden model at 64x96") {
+  check_config_f32("mtinet_model_nyud", {{"model", "mtinet"}, {"tasks", "nyud"}}, {2, 3, 64, 96});
 }
 
 TEST_CASE("MTI-Net NYUD with auxiliary tasks matches the PyTorch golden model in f64") {
