@@ -1,9 +1,13 @@
 // MTI-Net (NYUD, NYUD + aux tasks, PASCAL) and PAD-Net on HRNet-W18-small-v2 against an independent PyTorch
 // implementation (tools/golden/mtinet_model.py): both sides fill every state_dict entry and the input from the same
 // exact integer formula, run an eval forward, then a train forward + backward in f64; the fixtures hold strided
-// samples of outputs, deep-supervision predictions, gradients and updated BN running statistics. Agreement is
-// required to 1e-8 relative L2.
+// samples of outputs, deep-supervision predictions, gradients and updated BN running statistics, and a (norm, dot)
+// summary of every parameter's gradient. Agreement is required to 1e-8 relative L2 in f64. The NYUD case (64x96, as
+// the issue asks) also runs in f32 against the f64 golden: outputs to 1e-4, gradients to PyTorch's own f32 spread.
+#include <algorithm>
 #include <cmath>
+#include <map>
+#include <set>
 
 #include "core/autograd.h"
 #include "core/layout.h"
@@ -58,25 +62,21 @@ Tensor sample(const Tensor& t, int64_t target) {
   return Tensor::from_vector<double>({int64_t(out.size())}, out);
 }
 
-void check_golden(const SafetensorsContents& golden, const std::string& key, const Tensor& ours_pytorch_layout) {
-  CAPTURE(key);
-  REQUIRE(golden.contains(key));
-  const int64_t target = int64_t(golden.at("sample_target").item());
-  Tensor mine = golden.at(key).ndim() == 0 ? ours_pytorch_layout : sample(ours_pytorch_layout, target);
-  REQUIRE(mine.shape() == golden.at(key).shape());
-  double err = rel_l2(mine, golden.at(key));
-  CAPTURE(err);
-  CHECK(err <= 1e-8);
-}
+// One run of the model on the formula weights and input: the tensors of the fixture's keys, unsampled and in
+// PyTorch layout ("eval.<task>", "train.<task>", "train.deep_supervision.<s>.<task>", "train.loss", "grad.input",
+// "grad.<parameter>" for every parameter, "buffer.<buffer>" for every buffer after the train step).
+struct Run {
+  std::map<std::string, Tensor> tensors;
+  std::vector<std::string> parameters;  // state_dict order
+};
 
-void check_config(const std::string& fixture, const nlohmann::json& config, const Shape& input_nchw) {
-  CAPTURE(fixture);
-  SafetensorsContents golden = load_fixture(fixture + ".safetensors");
+Run run_model(const nlohmann::json& config, const Shape& input_nchw, DType dtype) {
   std::shared_ptr<MultiTaskNetwork> net = build_model(config);
   MultiTaskNetwork& model = *net;
   const TaskSet& tasks = model.tasks();
-  model.to(DType::F64);
+  model.to(dtype);
 
+  // Computed in f64 and rounded to the model's dtype on loading, as PyTorch's .to(torch.float32) does.
   SafetensorsContents weights;
   weights.source = "formula weights";
   uint64_t salt = 0;
@@ -84,14 +84,15 @@ void check_config(const std::string& fixture, const nlohmann::json& config, cons
     weights.tensors.emplace_back(name, formula_entry(name, t.shape(), salt++));
   model.load_state_dict(weights, true);
 
-  Tensor x = nchw_to_nhwc(formula_input(input_nchw));
+  Tensor x = nchw_to_nhwc(formula_input(input_nchw)).to(dtype);
   x.set_requires_grad(true);
 
+  Run run;
   model.eval();
   {
     NoGradGuard no_grad;
     ModelOutput out = model.forward(x);
-    for (const auto& [task, y] : out.tasks) check_golden(golden, "eval." + task, nhwc_to_nchw(y));
+    for (const auto& [task, y] : out.tasks) run.tensors["eval." + task] = nhwc_to_nchw(y);
   }
 
   model.train();
@@ -104,46 +105,227 @@ void check_config(const std::string& fixture, const nlohmann::json& config, cons
     loss = loss.defined() ? ops::add(loss, term) : term;
   };
   for (const auto& [task, y] : out.tasks) {
-    check_golden(golden, "train." + task, nhwc_to_nchw(y));
+    run.tensors["train." + task] = nhwc_to_nchw(y);
     add(y);
   }
   for (size_t s = 0; s < out.deep_supervision.size(); ++s) {
     CHECK(out.deep_supervision[s].size() == tasks.auxiliary.size());
     for (const auto& [task, y] : out.deep_supervision[s]) {
-      check_golden(golden, "train.deep_supervision." + std::to_string(s) + "." + task, nhwc_to_nchw(y));
+      run.tensors["train.deep_supervision." + std::to_string(s) + "." + task] = nhwc_to_nchw(y);
       add(y);
     }
   }
-  check_golden(golden, "train.loss", loss);
+  run.tensors["train.loss"] = loss;
   loss.backward();
-  check_golden(golden, "grad.input", nhwc_to_nchw(x.grad()));
+  run.tensors["grad.input"] = nhwc_to_nchw(x.grad());
+  for (const StateEntry& e : model.state_entries()) {
+    auto pytorch_layout = [&](const Tensor& t) { return e.layout == ExportLayout::ConvWeight ? ohwi_to_oihw(t) : t; };
+    if (e.is_buffer) {
+      run.tensors["buffer." + e.name] = e.tensor;
+    } else {
+      // A parameter no gradient reached has an exactly zero gradient (PyTorch reports zeros for it too).
+      Tensor g = e.tensor.grad();
+      run.tensors["grad." + e.name] = g.defined() ? pytorch_layout(g) : Tensor::zeros(e.tensor.shape(), dtype);
+      run.parameters.push_back(e.name);
+    }
+  }
+  return run;
+}
 
-  size_t checked_grads = 0, checked_buffers = 0, golden_grads = 0, golden_buffers = 0;
+double sampled_error(const SafetensorsContents& golden, const std::string& key, const Tensor& ours) {
+  const int64_t target = int64_t(golden.at("sample_target").item());
+  Tensor mine = golden.at(key).ndim() == 0 ? ours : sample(ours, target);
+  REQUIRE(mine.shape() == golden.at(key).shape());
+  return rel_l2(mine, golden.at(key));
+}
+
+void check_golden(const SafetensorsContents& golden, const std::string& key, const Tensor& ours_pytorch_layout) {
+  CAPTURE(key);
+  REQUIRE(golden.contains(key));
+  double err = sampled_error(golden, key, ours_pytorch_layout);
+  CAPTURE(err);
+  CHECK(err <= 1e-8);
+}
+
+// grad_summary of tools/golden/mtinet_model.py: (||g||, sum_k g_k v_k / rms(v)), v_k = 2 formula_value(k, salt) - 1,
+// in f64 over the flat PyTorch-layout gradient.
+std::pair<double, double> grad_summary(const Tensor& g, uint64_t salt) {
+  std::vector<double> v = g.to_double_vector();
+  double sq = 0, dot = 0, vsq = 0;
+  for (size_t k = 0; k < v.size(); ++k) {
+    double w = 2.0 * formula_value(uint64_t(k), salt) - 1.0;
+    sq += v[k] * v[k];
+    dot += v[k] * w;
+    vsq += w * w;
+  }
+  return {std::sqrt(sq), dot / std::sqrt(vsq / double(v.size()))};
+}
+
+std::vector<std::string> split_names(const std::string& joined) {
+  std::vector<std::string> out;
+  size_t begin = 0;
+  while (begin <= joined.size()) {
+    size_t end = joined.find(',', begin);
+    if (end == std::string::npos) end = joined.size();
+    out.push_back(joined.substr(begin, end - begin));
+    begin = end + 1;
+  }
+  return out;
+}
+
+// Every parameter's gradient summary of `run` against the f64 golden ones. The errors of norm and dot are both
+// taken relative to the golden gradient's norm (for a random-direction error dg, |dot(dg, v)| / rms(v) ~ ||dg||,
+// so both estimate the relative L2 error of the whole gradient, from two different projections). `allowed(i,
+// relative)` is the bound for parameter i; for a gradient that is zero in exact arithmetic (golden norm below the
+// fixture's gradsum.zero_norm: the bias of a conv followed by a training-mode BatchNorm, or an SE squeeze whose
+// ReLU units are all inactive) the error is our absolute norm instead. Returns the errors, for reporting.
+enum class Summary { Norm, Dot, ZeroNorm };
+struct SummaryErrors {
+  std::vector<double> norm, dot;
+};
+template <class Allowed>
+SummaryErrors check_gradient_summaries(const SafetensorsContents& golden, const Run& run, Allowed allowed) {
+  const std::vector<std::string> names = split_names(golden.metadata.at("gradsum.names"));
+  const uint64_t salt = std::stoull(golden.metadata.at("gradsum.dot_salt"));
+  const double zero_norm = std::stod(golden.metadata.at("gradsum.zero_norm"));
+  const std::vector<double> norms = golden.at("gradsum.norm").to_double_vector();
+  const std::vector<double> dots = golden.at("gradsum.dot").to_double_vector();
+  REQUIRE(names.size() == norms.size());
+  REQUIRE(names.size() == dots.size());
+  // The fixture covers exactly our parameters.
+  CHECK(names.size() == run.parameters.size());
+  CHECK(std::set<std::string>(names.begin(), names.end()) ==
+        std::set<std::string>(run.parameters.begin(), run.parameters.end()));
+  SummaryErrors errors;
+  size_t zero = 0;
+  for (size_t i = 0; i < names.size(); ++i) {
+    CAPTURE(names[i]);
+    auto it = run.tensors.find("grad." + names[i]);
+    REQUIRE(it != run.tensors.end());
+    auto [norm, dot] = grad_summary(it->second, salt);
+    CAPTURE(norm);
+    CAPTURE(norms[i]);
+    if (norms[i] < zero_norm) {
+      ++zero;
+      CHECK(norm <= allowed(i, Summary::ZeroNorm));
+      continue;
+    }
+    double norm_err = std::abs(norm - norms[i]) / norms[i], dot_err = std::abs(dot - dots[i]) / norms[i];
+    CAPTURE(dot);
+    CAPTURE(dots[i]);
+    CHECK(norm_err <= allowed(i, Summary::Norm));
+    CHECK(dot_err <= allowed(i, Summary::Dot));
+    errors.norm.push_back(norm_err);
+    errors.dot.push_back(dot_err);
+  }
+  // Sanity: only a few gradients may be zero, so the relative checks cover nearly all of them.
+  CHECK(zero * 50 <= names.size());
+  return errors;
+}
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v.empty() ? 0.0 : v[v.size() / 2];
+}
+
+double max_of(const std::vector<double>& v) { return v.empty() ? 0.0 : *std::max_element(v.begin(), v.end()); }
+
+void check_config(const std::string& fixture, const nlohmann::json& config, const Shape& input_nchw) {
+  CAPTURE(fixture);
+  SafetensorsContents golden = load_fixture(fixture + ".safetensors");
+  Run run = run_model(config, input_nchw, DType::F64);
+
+  size_t checked_grads = 0, checked_buffers = 0, golden_grads = 0, golden_buffers = 0, checked_outputs = 0;
   for (const auto& [key, t] : golden.tensors) {
     golden_grads += key.rfind("grad.", 0) == 0 && key != "grad.input";
     golden_buffers += key.rfind("buffer.", 0) == 0;
   }
-  for (const StateEntry& e : model.state_entries()) {
-    if (!e.is_buffer && golden.contains("grad." + e.name)) {
-      Tensor g = e.tensor.grad();
-      check_golden(golden, "grad." + e.name, e.layout == ExportLayout::ConvWeight ? ohwi_to_oihw(g) : g);
-      ++checked_grads;
-    }
-    if (e.is_buffer && golden.contains("buffer." + e.name)) {
-      check_golden(golden, "buffer." + e.name, e.tensor);
-      ++checked_buffers;
+  for (const auto& [key, t] : run.tensors) {
+    bool is_output = key.rfind("eval.", 0) == 0 || key.rfind("train.", 0) == 0 || key == "grad.input";
+    if (is_output) {
+      check_golden(golden, key, t);  // every output, deep-supervision prediction, the loss and the input gradient
+      ++checked_outputs;
+    } else if (golden.contains(key)) {
+      check_golden(golden, key, t);
+      ++(key.rfind("grad.", 0) == 0 ? checked_grads : checked_buffers);
     }
   }
   CHECK(checked_grads == golden_grads);
   CHECK(checked_buffers == golden_buffers);
   CHECK(golden_grads >= 10);
+  CHECK(checked_outputs >= 5);
+
+  // f64 differs only by rounding order: 1e-8 for every parameter; 1e-12 absolute for the exactly-zero ones.
+  SummaryErrors errors = check_gradient_summaries(
+      golden, run, [](size_t, Summary what) { return what == Summary::ZeroNorm ? 1e-12 : 1e-8; });
+  MESSAGE(fixture << ": f64 gradient summaries of " << run.parameters.size() << " parameters, worst norm error "
+                  << max_of(errors.norm) << ", worst dot error " << max_of(errors.dot));
+}
+
+// The same case in f32 against the f64 golden, with PyTorch's own f32-vs-f64 error ("spread32.*") as yardstick.
+void check_config_f32(const std::string& fixture, const nlohmann::json& config, const Shape& input_nchw) {
+  CAPTURE(fixture);
+  SafetensorsContents golden = load_fixture(fixture + ".safetensors");
+  Run run = run_model(config, input_nchw, DType::F32);
+
+  // The rule, for every tensor and summary: error against the f64 golden <= max(3 * spread, 1e-4), spread being
+  // PyTorch's own f32-vs-f64 error on the same quantity (the larger of its oneDNN and native CPU convolutions).
+  // Why not a fixed bound: in f32 the ReLUs whose inputs lie within rounding of zero flip, so gradients of this
+  // ReLU network legitimately differ from the exact ones by up to ~0.15 relative L2 (PyTorch's worst here), and
+  // train-mode BatchNorm over 12 values per channel at stride 32 makes even the train-mode forward ill-conditioned
+  // (in f64, a 6e-8 relative perturbation of the input moves the train outputs by 2-3e-5, the eval ones by 1e-10):
+  // PyTorch's own f32 train outputs miss the issue's 1e-4 (1.2e-4 with oneDNN, 2.5e-4 native). Our f32 rounds
+  // differently again (im2col + GEMM, double-accumulated BatchNorm statistics), so its error is another draw of the
+  // same size, not the same number: PyTorch's two back ends differ by up to 5x on single tensors, and the spread
+  // takes the larger of them; 3x covers our draw; the 1e-4 floor keeps quantities whose PyTorch error happened to
+  // be tiny from demanding luck. The eval-mode outputs meet the issue's fixed 1e-4 (they are at ~1e-7).
+  auto allowed = [](double spread) { return std::max(3 * spread, 1e-4); };
+  std::vector<double> output_errors, gradient_errors;
+  for (const auto& [key, t] : run.tensors) {
+    if (!golden.contains(key)) continue;
+    CAPTURE(key);
+    double err = sampled_error(golden, key, t), spread = golden.at("spread32." + key).item();
+    CAPTURE(err);
+    CAPTURE(spread);
+    if (key.rfind("eval.", 0) == 0) CHECK(err <= 1e-4);
+    CHECK(err <= allowed(spread));
+    bool is_output = key.rfind("eval.", 0) == 0 || key.rfind("train.", 0) == 0;
+    (is_output ? output_errors : gradient_errors).push_back(err);
+  }
+  CHECK(output_errors.size() >= 5);
+  CHECK(gradient_errors.size() >= 10);
+
+  // Every parameter's gradient summary. Its spread: the larger of PyTorch's error on the summary itself and on the
+  // whole gradient's relative L2 (a summary's error is one projection of the gradient's error and can be near zero
+  // by chance in PyTorch's run but not in ours). Gradients zero in exact arithmetic: our norm <= max(3 * PyTorch's
+  // f32 norm, 1e-7), 1e-7 being f32 rounding (~6e-8) of sums of O(1) terms.
+  const std::vector<double> spread_norm = golden.at("spread32.gradsum.norm").to_double_vector();
+  const std::vector<double> spread_dot = golden.at("spread32.gradsum.dot").to_double_vector();
+  const std::vector<double> spread_l2 = golden.at("spread32.gradsum.l2").to_double_vector();
+  SummaryErrors errors = check_gradient_summaries(golden, run, [&](size_t i, Summary what) {
+    switch (what) {
+      case Summary::Norm: return allowed(std::max(spread_norm[i], spread_l2[i]));
+      case Summary::Dot: return allowed(std::max(spread_dot[i], spread_l2[i]));
+      case Summary::ZeroNorm: break;
+    }
+    return std::max(3 * spread_norm[i], 1e-7);
+  });
+  MESSAGE(fixture << " f32 relative errors vs f64 golden: outputs max " << max_of(output_errors) << " median "
+                  << median(output_errors) << "; sampled gradients and BN statistics max " << max_of(gradient_errors)
+                  << " median " << median(gradient_errors) << "; gradient norms max " << max_of(errors.norm)
+                  << " median " << median(errors.norm) << "; gradient dots max " << max_of(errors.dot) << " median "
+                  << median(errors.dot));
 }
 
 }  // namespace
 
 // Models and input shapes as in tools/golden/mtinet_model.py FIXTURES.
-TEST_CASE("MTI-Net NYUD matches the PyTorch golden model in f64") {
-  check_config("mtinet_model_nyud", {{"model", "mtinet"}, {"tasks", "nyud"}}, {2, 3, 64, 64});
+TEST_CASE("MTI-Net NYUD matches the PyTorch golden model in f64 at 64x96") {
+  check_config("mtinet_model_nyud", {{"model", "mtinet"}, {"tasks", "nyud"}}, {2, 3, 64, 96});
+}
+
+TEST_CASE("MTI-Net NYUD in f32 stays within PyTorch's own f32 spread of the f64 golden model at 64x96") {
+  check_config_f32("mtinet_model_nyud", {{"model", "mtinet"}, {"tasks", "nyud"}}, {2, 3, 64, 96});
 }
 
 TEST_CASE("MTI-Net NYUD with auxiliary tasks matches the PyTorch golden model in f64") {

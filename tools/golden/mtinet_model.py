@@ -8,8 +8,10 @@ Two modes:
   fixture (default; MTI-Net on all three task sets, PAD-Net on NYUD + aux): weights and input come from a
       closed-form integer formula that the C++ test evaluates identically (see formula_values), so no weights need
       committing. Runs an eval forward, then a train forward + backward in float64, and writes samples of outputs,
-      deep-supervision predictions, gradients and updated BN running statistics to
-      tests/fixtures/<model>_model_<task set>.safetensors.
+      deep-supervision predictions, gradients and updated BN running statistics, plus a (norm, dot) summary of
+      every parameter's gradient (grad_summary), to tests/fixtures/<model>_model_<task set>.safetensors. For the
+      NYUD fixture it also runs the same case in float32 and stores PyTorch's own f32-vs-f64 error of every
+      checked tensor and summary ("spread32.*"), the yardstick of mtinet's f32 test.
   dump: --weights W.safetensors (from Module::save) --input X.safetensors (key "input", NCHW) --out O.safetensors:
       loads them, runs a train-mode forward + backward in float64 and writes every output and parameter gradient;
       with --compare OURS.safetensors (written by mtinet's write_golden_dump, model/golden_dump.h) it then checks
@@ -454,12 +456,13 @@ def loss_of(out, preds):
     return total
 
 
-# Fixture name: (model, task set, input shape NCHW, samples per tensor); every file stays well under 200 KB.
+# Fixture name: (model, task set, input shape NCHW, samples per tensor, also measure PyTorch's f32-vs-f64 spread);
+# every file stays under 250 KB.
 FIXTURES = {
-    "mtinet_model_nyud": ("mtinet", "nyud", [2, 3, 64, 64], 1000),
-    "mtinet_model_nyud_aux": ("mtinet", "nyud_aux", [2, 3, 32, 64], 300),
-    "mtinet_model_pascal": ("mtinet", "pascal", [2, 3, 32, 64], 200),
-    "padnet_model_nyud_aux": ("padnet", "nyud_aux", [2, 3, 40, 56], 300),
+    "mtinet_model_nyud": ("mtinet", "nyud", [2, 3, 64, 96], 1000, True),
+    "mtinet_model_nyud_aux": ("mtinet", "nyud_aux", [2, 3, 32, 64], 300, False),
+    "mtinet_model_pascal": ("mtinet", "pascal", [2, 3, 32, 64], 200, False),
+    "padnet_model_nyud_aux": ("padnet", "nyud_aux", [2, 3, 40, 56], 300, False),
 }
 
 
@@ -491,41 +494,155 @@ def checked_names(model, task_set):
     return grads, buffers
 
 
-def run_fixture(fixture):
-    kind, task_set, shape, target = FIXTURES[fixture]
+GRAD_DOT_SALT = 777767
+
+
+def grad_summary(g):
+    """(L2 norm, scaled dot product) of a gradient in PyTorch layout, computed in float64 whatever g's dtype. The dot
+    is with v_k = 2 u_k - 1 (formula_values with GRAD_DOT_SALT, flat PyTorch-layout index k), divided by rms(v): for
+    a perturbation dg in a random direction, |dot(dg, v)| / rms(v) ~ ||dg||, so comparing dots relative to the
+    gradient's norm measures the same thing as a relative L2 error, on a different projection than the norm."""
+    flat = g.detach().double().reshape(-1)
+    v = 2.0 * formula_values(flat.numel(), GRAD_DOT_SALT) - 1.0
+    rms = float(v.norm()) / math.sqrt(flat.numel())
+    return float(flat.norm()), float(flat @ v) / rms
+
+
+# A gradient whose norm is below this is zero in exact arithmetic (e.g. the bias of a conv followed by a
+# training-mode BatchNorm, which subtracts the batch mean and with it any per-channel constant): only rounding
+# noise (~1e-17 in f64) is left of it, so it is checked against an absolute bound instead of relatively.
+ZERO_GRAD_NORM = 1e-12
+
+
+def summary_errors(ours, ref):
+    """Errors of (norm, dot) summaries against reference ones: both relative to the reference gradient's norm."""
+    scale = ref[0] if ref[0] >= ZERO_GRAD_NORM else 1.0
+    return abs(ours[0] - ref[0]) / scale, abs(ours[1] - ref[1]) / scale
+
+
+def rel_l2(a, b):
+    return float((a.double() - b.double()).norm() / b.double().norm().clamp_min(1e-300))
+
+
+def run_case(kind, task_set, shape, dtype):
+    """Formula weights and input (computed in f64, then cast to dtype): eval forward, train forward + backward.
+    Returns the full eval outputs, train outputs, deep-supervision predictions, loss, input gradient, parameter
+    gradients and buffers (PyTorch layout, keyed as in the fixture without the sampling)."""
     model = build(kind, task_set).double()
     if kind == "mtinet":
         check_manifest(model, task_set)
     sd = model.state_dict()
     model.load_state_dict({k: formula_tensor(k, list(v.shape), salt) for salt, (k, v) in enumerate(sd.items())})
-    x = formula_input(shape).requires_grad_(True)
-    res = {"sample_target": torch.tensor(target, dtype=torch.int64)}
+    model.to(dtype)
+    x = formula_input(shape).to(dtype).requires_grad_(True)
+    res = {}
     model.eval()
     with torch.no_grad():
         out, preds = model(x)
     for t, y in out.items():
-        res[f"eval.{t}"] = sample(y, target)
+        res[f"eval.{t}"] = y
     model.train()
     out, preds = model(x)
     for t, y in out.items():
-        res[f"train.{t}"] = sample(y, target)
+        res[f"train.{t}"] = y
     for s, scale in enumerate(preds):
         for a, y in scale.items():
-            res[f"train.deep_supervision.{s}.{a}"] = sample(y, target)
+            res[f"train.deep_supervision.{s}.{a}"] = y
     loss = loss_of(out, preds)
     loss.backward()
     res["train.loss"] = loss.detach().reshape(())
-    res["grad.input"] = sample(x.grad, target)
-    params, buffers = dict(model.named_parameters()), dict(model.named_buffers())
+    res["grad.input"] = x.grad
+    grads = {name: p.grad for name, p in model.named_parameters()}
+    buffers = {name: b for name, b in model.named_buffers()}
+    return {k: v.detach() for k, v in res.items()}, grads, buffers
+
+
+def run_fixture(fixture):
+    kind, task_set, shape, target, measure_f32 = FIXTURES[fixture]
+    full, grads, buffers = run_case(kind, task_set, shape, torch.float64)
+    res = {"sample_target": torch.tensor(target, dtype=torch.int64)}
     grad_names, buffer_names = checked_names(kind, task_set)
     for name in grad_names:
-        res[f"grad.{name}"] = sample(params[name].grad, target)
+        full[f"grad.{name}"] = grads[name]
     for name in buffer_names:
-        res[f"buffer.{name}"] = sample(buffers[name], target)
+        full[f"buffer.{name}"] = buffers[name]
+    for key, t in full.items():
+        res[key] = t if t.dim() == 0 else sample(t, target)
+    # Every parameter's gradient, summarized (names in the metadata, in named_parameters order).
+    names = list(grads)
+    summaries = torch.tensor([grad_summary(grads[n]) for n in names], dtype=torch.float64)
+    res["gradsum.norm"], res["gradsum.dot"] = summaries[:, 0].clone(), summaries[:, 1].clone()
+    zero = [n for n, s in zip(names, summaries) if s[0] < ZERO_GRAD_NORM]
+    nonzero = summaries[summaries[:, 0] >= ZERO_GRAD_NORM, 0]
+    print(f"{fixture}: {len(names)} parameter gradients, {len(zero)} zero in exact arithmetic (largest such norm "
+          f"{max([float(summaries[names.index(n), 0]) for n in zero], default=0):.1e}); smallest nonzero norm "
+          f"{float(nonzero.min()):.1e}")
     meta = {"model": kind, "task_set": task_set, "input_shape": ",".join(map(str, shape)), "input_salt": INPUT_SALT,
             "loss": "sum of mean(y*y) over final and deep-supervision predictions",
-            "sample": "flat[::max(1, numel // sample_target)] in PyTorch layout"}
+            "sample": "flat[::max(1, numel // sample_target)] in PyTorch layout",
+            "gradsum.names": ",".join(names), "gradsum.dot_salt": GRAD_DOT_SALT,
+            "gradsum.zero_norm": ZERO_GRAD_NORM,
+            "gradsum": "per parameter, norm = ||g||, dot = sum_k g_k v_k / rms(v), v_k = 2 formula_value(k, dot_salt)"
+                       " - 1 over the flat PyTorch-layout gradient"}
+    if measure_f32:
+        measure_f32_spread(kind, task_set, shape, target, full, grads, names, summaries, res)
+        meta["spread32"] = ("PyTorch's own float32 runs (formula weights and input cast to f32; the larger error of "
+                            "its oneDNN and native CPU convolutions) against the f64 golden: relative L2 of each "
+                            "sampled tensor; per parameter (gradsum.names order) the summary_errors of its (norm, "
+                            "dot) summary and the relative L2 of its whole gradient (l2); for gradients zero in "
+                            "exact arithmetic the f32 norm, |dot| and norm instead")
     write_safetensors(f"{fixture}.safetensors", res, meta)
+
+
+def f32_errors(kind, task_set, shape, target, full64, grads64, names, summaries64):
+    """One float32 run of PyTorch against the f64 one: the relative L2 error of every sampled fixture tensor, and
+    per parameter the summary_errors of its (norm, dot) summary and the relative L2 error of its whole gradient
+    (for gradients zero in exact arithmetic: the f32 norm, |dot| and norm instead)."""
+    full32, grads32, buffers32 = run_case(kind, task_set, shape, torch.float32)
+    sampled = {}
+    for key, t in full64.items():
+        if key.startswith("grad.") and key != "grad.input":
+            t32 = grads32[key[len("grad."):]]
+        elif key.startswith("buffer."):
+            t32 = buffers32[key[len("buffer."):]]
+        else:
+            t32 = full32[key]
+        sampled[key] = rel_l2(t32, t) if t.dim() == 0 else rel_l2(sample(t32, target), sample(t, target))
+    per_param = []
+    for n, s64 in zip(names, summaries64.tolist()):
+        s32 = grad_summary(grads32[n])
+        if s64[0] < ZERO_GRAD_NORM:
+            per_param.append((s32[0], abs(s32[1]), s32[0]))
+        else:
+            per_param.append(summary_errors(s32, s64) + (rel_l2(grads32[n], grads64[n]),))
+    return sampled, torch.tensor(per_param, dtype=torch.float64)
+
+
+def measure_f32_spread(kind, task_set, shape, target, full64, grads64, names, summaries64, res):
+    """PyTorch's own f32-vs-f64 spread, as the larger of its two CPU float32 back ends: oneDNN (mkldnn) convolutions
+    and its native im2col + GEMM ones. They round differently and their errors differ per tensor by up to ~5x on
+    this case (train-mode outputs 1.2e-4 vs 2.6e-4), so either alone understates what f32 legitimately gives."""
+    runs = []
+    saved = torch.backends.mkldnn.enabled
+    for mkldnn in (True, False):
+        torch.backends.mkldnn.enabled = mkldnn
+        runs.append(f32_errors(kind, task_set, shape, target, full64, grads64, names, summaries64))
+    torch.backends.mkldnn.enabled = saved
+    for key in full64:
+        res[f"spread32.{key}"] = torch.tensor(max(r[0][key] for r in runs), dtype=torch.float64)
+    per_param = torch.maximum(runs[0][1], runs[1][1])
+    res["spread32.gradsum.norm"] = per_param[:, 0].clone()
+    res["spread32.gradsum.dot"] = per_param[:, 1].clone()
+    # The whole gradient's relative L2 error: the stable per-tensor yardstick (norm and dot errors are single
+    # projections of the error and can be near zero by chance).
+    res["spread32.gradsum.l2"] = per_param[:, 2].clone()
+    for label, (sampled, pp) in zip(("oneDNN", "native"), runs):
+        out = [v for k, v in sampled.items() if k.startswith(("eval.", "train."))]
+        nz = summaries64[:, 0] >= ZERO_GRAD_NORM
+        print(f"  PyTorch f32 ({label}) vs f64: sampled outputs max rel L2 {max(out):.2e}; gradients (nonzero) "
+              + "; ".join(f"{lab} max {float(pp[nz, c].max()):.2e} median {float(pp[nz, c].median()):.2e}"
+                          for c, lab in enumerate(("norm", "dot", "rel L2")))
+              + f"; zero gradients' f32 norm max {float(pp[~nz, 0].max()) if (~nz).any() else 0.0:.2e}")
 
 
 def run_dump(model_kind, task_set, task, fpm_grouping, weights, inp, out_path):
@@ -583,6 +700,7 @@ def main():
     ap.add_argument("--weights")
     ap.add_argument("--input")
     ap.add_argument("--out")
+    ap.add_argument("--only", choices=sorted(FIXTURES), help="fixture mode: regenerate just this fixture")
     ap.add_argument("--compare", metavar="OURS", help="dump mode: compare OURS (from mtinet's write_golden_dump) "
                     "with --out, to 1e-8 relative L2; exit status 1 on failure")
     args = ap.parse_args()
@@ -594,7 +712,7 @@ def main():
         if args.compare and not compare(args.compare, args.out):
             sys.exit(1)
     else:
-        for fixture in FIXTURES:
+        for fixture in [args.only] if args.only else FIXTURES:
             run_fixture(fixture)
 
 
