@@ -12,6 +12,7 @@
 #include "core/autograd.h"
 #include "core/layout.h"
 #include "core/ops.h"
+#include "formula_weights.h"
 #include "model/factory.h"
 #include "test_util.h"
 
@@ -19,39 +20,6 @@ using namespace mtinet;
 using namespace mtinet::test;
 
 namespace {
-
-// The formula of tools/golden/mtinet_model.py (formula_values / formula_tensor / formula_input).
-double formula_value(uint64_t k, uint64_t salt) {
-  return double((k * 2654435761ULL + salt * 40503ULL + 12345ULL) % 65536ULL) / 65536.0;
-}
-
-Tensor formula_entry(const std::string& name, const Shape& shape, uint64_t salt) {
-  if (name.size() >= 19 && name.compare(name.size() - 19, 19, "num_batches_tracked") == 0)
-    return Tensor::zeros(shape, DType::I64);
-  auto ends_with = [&](const char* s) {
-    std::string suffix(s);
-    return name.size() >= suffix.size() && name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0;
-  };
-  Tensor t = Tensor::empty(shape, DType::F64);
-  double* p = t.data<double>();
-  int64_t fan = 1;
-  for (size_t i = 1; i < shape.size(); ++i) fan *= shape[i];
-  const double root = std::sqrt(double(fan));
-  for (int64_t k = 0; k < t.numel(); ++k) {
-    double u = formula_value(uint64_t(k), salt);
-    if (ends_with("running_var")) p[k] = 1.0 + 0.5 * u;
-    else if (shape.size() >= 2) p[k] = (2.0 * u - 1.0) / root;
-    else if (ends_with("weight")) p[k] = 1.0 + (2.0 * u - 1.0) / 16.0;
-    else p[k] = (2.0 * u - 1.0) / 16.0;
-  }
-  return t;
-}
-
-Tensor formula_input(const Shape& nchw) {
-  Tensor t = Tensor::empty(nchw, DType::F64);
-  for (int64_t k = 0; k < t.numel(); ++k) t.data<double>()[k] = 4.0 * formula_value(uint64_t(k), 999983) - 2.0;
-  return t;
-}
 
 // flat[::max(1, numel // target)] of a PyTorch-layout tensor.
 Tensor sample(const Tensor& t, int64_t target) {
