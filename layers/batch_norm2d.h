@@ -11,6 +11,8 @@ class BatchNorm2d : public Layer {
   explicit BatchNorm2d(int64_t channels, double momentum = 0.1, double eps = 1e-5);
   Tensor forward(const Tensor& x) override;
   int64_t batches_tracked() const { return num_batches_tracked_.data<int64_t>()[0]; }
+  double momentum() const { return momentum_; }
+  void set_momentum(double m) { momentum_ = m; }
 
  private:
   double momentum_, eps_;

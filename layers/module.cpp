@@ -50,6 +50,11 @@ void Module::train(bool on) {
   for (auto& [name, child] : children_) child->train(on);
 }
 
+void Module::for_each_module(const std::function<void(Module&)>& fn) {
+  fn(*this);
+  for (auto& [name, child] : children_) child->for_each_module(fn);
+}
+
 Tensor Module::register_parameter(const std::string& name, Tensor t, ExportLayout layout) {
   t.set_requires_grad(true);
   params_.push_back({name, t, layout});

@@ -2,6 +2,7 @@
 // state_dict() yields PyTorch's keys in PyTorch's order (own parameters, own buffers, then children, each in
 // registration order) and PyTorch's layouts: conv weights are stored OHWI here and exported OIHW.
 #pragma once
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -39,6 +40,8 @@ class Module {
   void train(bool on = true);
   void eval() { train(false); }
   bool is_training() const { return training_; }
+  // Calls fn on this module and every descendant, parents first.
+  void for_each_module(const std::function<void(Module&)>& fn);
 
   std::vector<StateEntry> state_entries(const std::string& prefix = "") const;
   std::vector<Tensor> parameters() const;  // all trainable parameters, state_dict order

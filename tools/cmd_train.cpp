@@ -3,6 +3,7 @@
 
 #include "tools/args.h"
 #include "tools/commands.h"
+#include "train/evaluate.h"
 #include "train/trainer.h"
 
 namespace mtinet {
@@ -29,7 +30,9 @@ int cmd_train(const std::vector<std::string>& argv) {
               device_name(trainer.device()), static_cast<long long>(trainer.model().parameter_count()));
   if (args.has("resume")) trainer.resume(args.get("resume", ""));
   TrainSummary s = trainer.run();
-  std::printf("done: %lld steps; final evaluation: %s\n", static_cast<long long>(s.steps), s.last_eval.dump(2).c_str());
+  // Per-class arrays (IoU, counts) stay in the JSON log; the terminal gets the scalar metrics.
+  std::printf("done: %lld steps; final evaluation: %s\n", static_cast<long long>(s.steps),
+              scalar_metrics(s.last_eval).dump().c_str());
   return 0;
 }
 

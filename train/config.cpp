@@ -120,6 +120,7 @@ TrainConfig parse_train_config(const nlohmann::json& j) {
   s.get("epochs", c.epochs);
   s.get("batch_size", c.batch_size);
   s.get("eval_every", c.eval_every);
+  s.get("precise_bn_batches", c.precise_bn_batches);
   s.get("max_steps", c.max_steps);
   s.get("clip_grad_norm", c.clip_grad_norm);
   s.get("seed", c.seed);

@@ -42,6 +42,7 @@ struct TrainConfig {
   int64_t epochs = 100;
   int64_t batch_size = 8;
   int64_t eval_every = 10;      // epochs; 0 = only at the end
+  int64_t precise_bn_batches = 0;  // before each evaluation, re-estimate BN statistics on this many train batches
   int64_t max_steps = 0;        // stop after this many steps (0 = no limit), for smoke runs
   double clip_grad_norm = 0;    // 0 = off
   uint64_t seed = 0;

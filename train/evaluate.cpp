@@ -185,4 +185,12 @@ std::vector<std::string> write_eval_results(const std::string& out_path, const n
   return written;
 }
 
+nlohmann::json scalar_metrics(const nlohmann::json& results) {
+  nlohmann::json brief = nlohmann::json::object();
+  for (auto& [task, metrics] : results.items())
+    for (auto& [name, value] : metrics.items())
+      if (value.is_number()) brief[task][name] = value;
+  return brief;
+}
+
 }  // namespace mtinet

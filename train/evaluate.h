@@ -46,6 +46,9 @@ nlohmann::json evaluate_predictor(const BatchPredictor& predict, const std::vect
 // A model's main tasks in eval mode without gradients (the model is left in eval mode), with their losses.
 nlohmann::json evaluate_model(MultiTaskNetwork& model, const Dataset& dataset, const EvalSettings& settings);
 
+// The scalar metrics of results ({task: metrics}), without per-class arrays: for terminal output.
+nlohmann::json scalar_metrics(const nlohmann::json& results);
+
 // Writes the evaluation's files: `combined` (everything, e.g. {"config", "weights", "split", "results", ...}) to
 // out_path, and each task's metrics of `results` ({task: metrics}) alone to <directory of out_path>/<task>.json, as
 // the reference writes one file per task. Returns the paths written, out_path first.

@@ -10,6 +10,7 @@
 #include "data/nyud.h"
 #include "model/hrnet.h"
 #include "train/checkpoint.h"
+#include "train/precise_bn.h"
 #include "train/metrics.h"
 #include "train/progress.h"
 #include "train/task_losses.h"
@@ -176,7 +177,7 @@ TrainSummary Trainer::run() {
         summary.last_eval = evaluate();
         model_->train();
         log_json({{"epoch", done}, {"eval", summary.last_eval}});
-        progress.message("epoch " + std::to_string(done) + " eval: " + summary.last_eval.dump());
+        progress.message("epoch " + std::to_string(done) + " eval: " + scalar_metrics(summary.last_eval).dump());
       }
       if (done % cfg_.checkpoint.every_epochs == 0 || last) {
         last_checkpoint = save_checkpoint();
@@ -236,7 +237,20 @@ EvalSettings Trainer::eval_settings() const {
   return e;
 }
 
-nlohmann::json Trainer::evaluate() { return evaluate_model(*model_, *val_set_, eval_settings()); }
+nlohmann::json Trainer::evaluate() {
+  if (cfg_.precise_bn_batches > 0) {
+    // Un-augmented training images, in order, so the re-estimate is the same for a given model.
+    Loader loader(train_set_, loader_config(cfg_, false));
+    loader.start({0, 0});
+    Batch batch;
+    int64_t used = recompute_bn_statistics(
+        *model_, cfg_.precise_bn_batches,
+        [&] { return loader.next(batch) ? batch_to_device(batch).at("image") : Tensor(); },
+        [&](const Tensor& images) { model_->forward(images); });
+    log_json({{"step", step_}, {"precise_bn_batches", used}});
+  }
+  return evaluate_model(*model_, *val_set_, eval_settings());
+}
 
 const nlohmann::json& Trainer::trivial_results() {
   if (trivial_results_.is_null()) {
