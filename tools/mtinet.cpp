@@ -36,7 +36,7 @@ const Command kCommands[] = {
     {"predict", mtinet::cmd_predict, "run trained weights on one image: PNG visualisations, raw outputs"},
     {"synth", mtinet::cmd_synth, "write a procedural multi-task dataset (NYUD layout)"},
     {"summary", mtinet::cmd_summary, "a model's module tree, parameters, MACs and training activation memory"},
-    {"bench", mtinet::cmd_bench, "time the kernels (bench kernels) or whole training steps (bench train)"},
+    {"bench", mtinet::cmd_bench, "time the kernels, whole training steps or the data loader (bench kernels|train|loader)"},
     {"info", mtinet::cmd_info, "print the build configuration and the devices found"},
 };
 
