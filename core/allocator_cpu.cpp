@@ -24,6 +24,9 @@ class CpuAllocator final : public Allocator {
 Allocator& cuda_allocator();  // core/cuda_allocator.cpp
 void cuda_copy_bytes(void* dst, Device dst_dev, const void* src, Device src_dev, size_t bytes);
 void cuda_zero_bytes(void* dst, size_t bytes);
+namespace cuda {
+void synchronize();  // core/cuda_runtime.cpp
+}
 #endif
 
 Allocator& allocator_for(Device d) {
@@ -65,6 +68,14 @@ void zero_bytes(void* dst, Device dev, size_t bytes) {
 #ifndef MTINET_WITH_CUDA
 bool cuda_available() { return false; }
 #endif
+
+void synchronize(Device d) {
+#ifdef MTINET_WITH_CUDA
+  if (d == Device::CUDA) cuda::synchronize();
+#else
+  (void)d;
+#endif
+}
 
 Device default_device() { return cuda_available() ? Device::CUDA : Device::CPU; }
 

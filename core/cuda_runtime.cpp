@@ -11,7 +11,6 @@
 #include "core/allocator.h"
 #include "core/env_switch.h"
 #include "core/error.h"
-#include "core/profiler.h"
 
 namespace mtinet {
 
@@ -130,9 +129,6 @@ void set_tf32(bool on) {
 void synchronize() { MTINET_CUDA_CHECK(cudaStreamSynchronize(stream())); }
 
 namespace {
-// The profiler lives in CPU-only core code; it waits for CUDA kernels through this hook before reading its clocks.
-// This file is always linked into CUDA builds (every kernel uses stream()), so the registration always runs.
-[[maybe_unused]] const bool profiler_sync_registered = (profiler::set_device_sync([] { synchronize(); }), true);
 }  // namespace
 
 void check_launch(const char* kernel, const char* file, int line) {

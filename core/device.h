@@ -13,5 +13,7 @@ Device parse_device(const std::string& s);  // "cpu" | "cuda"; throws otherwise
 bool cuda_available();
 // CUDA when available, else CPU: the default for commands that take --device.
 Device default_device();
+// Waits until all work queued on the device has finished (a no-op on the CPU): before reading clocks, e.g.
+void synchronize(Device d);
 
 }  // namespace mtinet

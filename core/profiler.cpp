@@ -21,7 +21,6 @@ struct State {
   std::mutex mutex;
   std::map<std::pair<std::string, int>, KernelStat> kernels;  // by (name, device)
   std::vector<MacRecord> macs;
-  std::function<void()> device_sync;
 };
 
 State& state() {
@@ -30,16 +29,6 @@ State& state() {
 }
 
 thread_local int scope_depth = 0;
-
-void sync_if_device(Device d) {
-  if (d != Device::CUDA) return;
-  std::function<void()> sync;
-  {
-    std::lock_guard<std::mutex> lock(state().mutex);
-    sync = state().device_sync;
-  }
-  if (sync) sync();
-}
 
 }  // namespace
 
@@ -50,11 +39,6 @@ void reset() {
   std::lock_guard<std::mutex> lock(state().mutex);
   state().kernels.clear();
   state().macs.clear();
-}
-
-void set_device_sync(std::function<void()> sync) {
-  std::lock_guard<std::mutex> lock(state().mutex);
-  state().device_sync = std::move(sync);
 }
 
 std::vector<KernelStat> kernel_stats() {
@@ -92,7 +76,7 @@ void KernelScope::begin(const char* name, Device device) {
   if (scope_depth++ > 0) return;  // inside another kernel's scope: that one gets the time
   name_ = name;
   device_ = device;
-  sync_if_device(device_);
+  synchronize(device_);
   start_ = std::chrono::steady_clock::now();
 }
 
@@ -100,7 +84,7 @@ void KernelScope::end() {
   --scope_depth;
   // Not recorded when the kernel threw: its time means nothing, and a sync that threw again would terminate.
   if (!name_ || std::uncaught_exceptions() > uncaught_at_begin_) return;
-  sync_if_device(device_);
+  synchronize(device_);
   double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start_).count();
   std::lock_guard<std::mutex> lock(state().mutex);
   KernelStat& s = state().kernels[{name_, int(device_)}];

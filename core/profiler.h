@@ -29,9 +29,6 @@ void set_timing(bool on);
 void set_macs(bool on);
 void reset();  // clears every accumulated kernel time and MAC record
 
-// Called before each clock read for a CUDA kernel (core/cuda_runtime.cpp registers cuda::synchronize).
-void set_device_sync(std::function<void()> sync);
-
 struct KernelStat {
   std::string name;
   Device device = Device::CPU;

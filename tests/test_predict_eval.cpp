@@ -20,34 +20,22 @@
 #include "train/predictor.h"
 #include "train/trainer.h"
 #include "train/trivial_baseline.h"
+#include "scratch.h"
 #include "test_util.h"
 
 using namespace mtinet;
+using namespace mtinet::test;
 namespace fs = std::filesystem;
 
 namespace {
 
 // Per-process names: several test runs may share /tmp.
-std::string fresh_dir(const std::string& name) {
-  std::string d = (fs::temp_directory_path() / (name + "_" + std::to_string(::getpid()))).string();
-  fs::remove_all(d);
-  fs::create_directories(d);
-  return d;
-}
 
 // 8 synthetic 64x64 samples (6 train, 2 val), written once.
 std::string synthetic_root() {
   static std::string root;
   if (!root.empty()) return root;
-  root = fresh_dir("mtinet_predict_synth");
-  synth::SynthOptions o;
-  o.out_dir = root;
-  o.count = 8;
-  o.height = 64;
-  o.width = 64;
-  o.seed = 11;
-  o.val_fraction = 0.25;
-  synth::write_synth_dataset(o);
+  root = synthetic_dataset("mtinet_predict_synth", 8, 64, 11, 0.25);
   return root;
 }
 

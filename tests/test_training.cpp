@@ -1,33 +1,19 @@
 // The training loop end to end on a tiny synthetic dataset: the loss falls, checkpoints load back, a resumed run
 // repeats an uninterrupted one bit for bit, and a NaN loss stops training naming the task while keeping the last
 // good checkpoint.
-#include <unistd.h>
-
-#include <filesystem>
-
-#include "data/synth_dataset.h"
+#include "scratch.h"
+#include "test_util.h"
 #include "train/checkpoint.h"
 #include "train/trainer.h"
-#include "test_util.h"
 
 using namespace mtinet;
-namespace fs = std::filesystem;
+using namespace mtinet::test;
 
 namespace {
 std::string tiny_synthetic_dataset() {
   static std::string root;
   if (!root.empty()) return root;
-  // One folder per process: ctest runs the test cases of this file in parallel processes.
-  root = (fs::temp_directory_path() / ("mtinet_train_synth_" + std::to_string(getpid()))).string();
-  fs::remove_all(root);
-  synth::SynthOptions o;
-  o.out_dir = root;
-  o.count = 10;
-  o.height = 64;
-  o.width = 64;
-  o.seed = 3;
-  o.val_fraction = 0.2;
-  synth::write_synth_dataset(o);
+  root = synthetic_dataset("mtinet_train_synth", 10, 64, 3, 0.2);
   return root;
 }
 
@@ -45,11 +31,6 @@ TrainConfig tiny_config(const std::string& run_dir) {
   return parse_train_config(j);
 }
 
-std::string fresh_dir(const std::string& name) {
-  std::string d = (fs::temp_directory_path() / (name + "_" + std::to_string(getpid()))).string();
-  fs::remove_all(d);
-  return d;
-}
 }  // namespace
 
 TEST_CASE("training: resume from a mid-epoch checkpoint repeats the uninterrupted run bit for bit") {

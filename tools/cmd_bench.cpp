@@ -55,14 +55,6 @@ struct CaseMaker {
   std::function<Case()> make;
 };
 
-void synchronize(Device d) {
-#ifdef MTINET_WITH_CUDA
-  if (d == Device::CUDA) cuda::synchronize();
-#else
-  (void)d;
-#endif
-}
-
 struct Bench {
   Device device;
   int64_t batch;

@@ -36,14 +36,6 @@ namespace mtinet {
 
 namespace {
 
-void synchronize(Device d) {
-#ifdef MTINET_WITH_CUDA
-  if (d == Device::CUDA) cuda::synchronize();
-#else
-  (void)d;
-#endif
-}
-
 void reset_peak(Device d) {
 #ifdef MTINET_WITH_CUDA
   if (d == Device::CUDA) cuda::reset_peak_memory();
