@@ -5,7 +5,7 @@ y.backward(gy)). Written to tests/fixtures/channels.safetensors; the C++ test co
 """
 import torch
 
-from common import rand, seeded, write_safetensors
+from common import rand, record_unary, seeded, write_safetensors
 
 
 def concat_case(name, channel_counts, gen, out):
@@ -22,13 +22,7 @@ def concat_case(name, channel_counts, gen, out):
 
 def slice_case(name, begin, end, gen, out):
     x = rand((2, 7, 3, 5), gen).requires_grad_()
-    y = x[:, begin:end]
-    gy = rand(y.shape, gen)
-    y.backward(gy)
-    out[f"{name}/x"] = x
-    out[f"{name}/y"] = y
-    out[f"{name}/gy"] = gy
-    out[f"{name}/gx"] = x.grad
+    record_unary(out, name, x, x[:, begin:end], gen)
 
 
 def main():

@@ -54,3 +54,13 @@ def seeded(seed):
 
 def rand(shape, gen, lo=-1.0, hi=1.0):
     return (torch.rand(shape, generator=gen, dtype=torch.float64) * (hi - lo) + lo)
+
+
+def record_unary(out, name, x, y, gen):
+    """Backpropagates a random upstream gradient through y = op(x) and stores x, y, gy and gx under name/."""
+    gy = rand(y.shape, gen)
+    y.backward(gy)
+    out[f"{name}/x"] = x
+    out[f"{name}/y"] = y
+    out[f"{name}/gy"] = gy
+    out[f"{name}/gx"] = x.grad

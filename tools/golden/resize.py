@@ -7,7 +7,7 @@ Written to tests/fixtures/resize.safetensors.
 import torch
 import torch.nn.functional as F
 
-from common import rand, seeded, write_safetensors
+from common import rand, record_unary, seeded, write_safetensors
 
 # name, input shape (N, C, H, W), output size or None
 SIZE_CASES = [
@@ -27,25 +27,16 @@ SCALE_CASES = [
 ]
 
 
-def record(name, x, y, gen, out):
-    gy = rand(y.shape, gen)
-    y.backward(gy)
-    out[f"{name}/x"] = x
-    out[f"{name}/y"] = y
-    out[f"{name}/gy"] = gy
-    out[f"{name}/gx"] = x.grad
-
-
 def main():
     gen = seeded(11)
     out = {}
     for name, shape, size in SIZE_CASES:
         x = rand(shape, gen).requires_grad_()
-        record(name, x, F.interpolate(x, size=size, mode="bilinear", align_corners=False), gen, out)
+        record_unary(out, name, x, F.interpolate(x, size=size, mode="bilinear", align_corners=False), gen)
     for name, shape, scale in SCALE_CASES:
         x = rand(shape, gen).requires_grad_()
         y = F.interpolate(x, scale_factor=scale, mode="bilinear", align_corners=False)
-        record(name, x, y, gen, out)
+        record_unary(out, name, x, y, gen)
     write_safetensors("resize.safetensors", out)
 
 
