@@ -16,7 +16,7 @@ cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DMTINET_CUDA=$cuda >
 cmake --build "$build" --target mtinet -j "$(nproc)"
 mtinet="$build/mtinet"
 
-data=data/synthetic
+data=runs/synthetic_data
 if [ ! -f "$data/gt_sets/val.txt" ]; then
   "$mtinet" synth --out "$data" --n 320 --size 96x128 --seed 0
 fi

@@ -1,0 +1,200 @@
+#include "data/npy.h"
+
+#include <algorithm>
+#include <cstring>
+#include <regex>
+
+#include "core/file_io.h"
+
+namespace mtinet {
+
+namespace {
+
+struct NpyHeader {
+  char endian = '<';  // '<', '>' or '|'
+  char kind = 'f';    // f, i, u, b
+  int item_size = 4;
+  bool fortran = false;
+  Shape shape;
+};
+
+// Extracts the value text of 'key' from the header dict literal.
+std::string dict_value(const std::string& h, const std::string& key, const std::string& source) {
+  std::regex re("['\"]" + key + "['\"]\\s*:\\s*('[^']*'|\"[^\"]*\"|True|False|\\([^)]*\\))");
+  std::smatch m;
+  MTINET_CHECK(std::regex_search(h, m, re), "'", source, "': .npy header has no valid '", key, "' entry: ", h);
+  return m[1].str();
+}
+
+NpyHeader parse_header(const std::string& h, const std::string& source) {
+  MTINET_CHECK(!h.empty() && h.find('{') != std::string::npos && h.find('}') != std::string::npos, "'", source,
+               "': .npy header is not a dict: ", h);
+  NpyHeader out;
+  std::string descr = dict_value(h, "descr", source);
+  descr = descr.substr(1, descr.size() - 2);
+  MTINET_CHECK(descr.size() >= 3 && std::strchr("<>|=", descr[0]) && std::strchr("fiub", descr[1]), "'", source,
+               "': unsupported .npy dtype '", descr, "' (structured or non-numeric arrays are not supported)");
+  out.endian = descr[0] == '=' ? '<' : descr[0];
+  out.kind = descr[1];
+  try {
+    out.item_size = std::stoi(descr.substr(2));
+  } catch (...) {
+    MTINET_FAIL("'", source, "': bad .npy dtype size in '", descr, "'");
+  }
+  std::string fortran = dict_value(h, "fortran_order", source);
+  out.fortran = fortran == "True";
+  std::string shape = dict_value(h, "shape", source);
+  std::string inner = shape.substr(1, shape.size() - 2);
+  size_t pos = 0;
+  while (pos < inner.size()) {
+    size_t comma = inner.find(',', pos);
+    std::string item = inner.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
+    item.erase(std::remove_if(item.begin(), item.end(), ::isspace), item.end());
+    if (!item.empty()) {
+      MTINET_CHECK(std::all_of(item.begin(), item.end(), ::isdigit), "'", source, "': bad .npy shape ", shape);
+      out.shape.push_back(std::stoll(item));
+    }
+    if (comma == std::string::npos) break;
+    pos = comma + 1;
+  }
+  return out;
+}
+
+DType target_dtype(const NpyHeader& h, const std::string& source) {
+  char k = h.kind;
+  int s = h.item_size;
+  if (k == 'f' && (s == 2 || s == 4)) return DType::F32;
+  if (k == 'f' && s == 8) return DType::F64;
+  if ((k == 'u' || k == 'b') && s == 1) return DType::U8;
+  if ((k == 'i' && (s == 1 || s == 2 || s == 4)) || (k == 'u' && s == 2)) return DType::I32;
+  if ((k == 'i' && s == 8) || (k == 'u' && s == 4)) return DType::I64;
+  MTINET_FAIL("'", source, "': unsupported .npy element type '", k, s, "'");
+}
+
+float half_to_float(uint16_t h) {
+  uint32_t sign = uint32_t(h >> 15) << 31, exp = (h >> 10) & 0x1F, mant = h & 0x3FF;
+  uint32_t bits;
+  if (exp == 0) {
+    if (mant == 0) {
+      bits = sign;
+    } else {  // subnormal: normalise
+      int e = -1;
+      do { ++e; mant <<= 1; } while (!(mant & 0x400));
+      bits = sign | uint32_t(127 - 15 - e) << 23 | (mant & 0x3FF) << 13;
+    }
+  } else if (exp == 31) {
+    bits = sign | 0x7F800000u | mant << 13;
+  } else {
+    bits = sign | (exp + 127 - 15) << 23 | mant << 13;
+  }
+  float f;
+  std::memcpy(&f, &bits, 4);
+  return f;
+}
+
+// Reads one element at p (item_size bytes, file endianness) as double or int64.
+template <class Out>
+Out read_element(const uint8_t* p, const NpyHeader& h) {
+  uint8_t buf[8];
+  std::memcpy(buf, p, size_t(h.item_size));
+  if (h.endian == '>') std::reverse(buf, buf + h.item_size);
+  switch (h.kind) {
+    case 'f':
+      if (h.item_size == 2) { uint16_t v; std::memcpy(&v, buf, 2); return Out(half_to_float(v)); }
+      if (h.item_size == 4) { float v; std::memcpy(&v, buf, 4); return Out(v); }
+      { double v; std::memcpy(&v, buf, 8); return Out(v); }
+    case 'i':
+      if (h.item_size == 1) return Out(int8_t(buf[0]));
+      if (h.item_size == 2) { int16_t v; std::memcpy(&v, buf, 2); return Out(v); }
+      if (h.item_size == 4) { int32_t v; std::memcpy(&v, buf, 4); return Out(v); }
+      { int64_t v; std::memcpy(&v, buf, 8); return Out(v); }
+    default:  // 'u', 'b'
+      if (h.item_size == 1) return Out(buf[0]);
+      if (h.item_size == 2) { uint16_t v; std::memcpy(&v, buf, 2); return Out(v); }
+      { uint32_t v; std::memcpy(&v, buf, 4); return Out(v); }
+  }
+}
+
+// Index in a Fortran-order buffer of the element at C-order index i.
+int64_t fortran_index(int64_t i, const Shape& shape) {
+  int64_t idx = 0, stride = 1;
+  std::vector<int64_t> coord(shape.size());
+  for (size_t d = shape.size(); d-- > 0;) {
+    coord[d] = i % shape[d];
+    i /= shape[d];
+  }
+  for (size_t d = 0; d < shape.size(); ++d) {
+    idx += coord[d] * stride;
+    stride *= shape[d];
+  }
+  return idx;
+}
+
+}  // namespace
+
+Tensor parse_npy(const uint8_t* data, size_t size, const std::string& source) {
+  static const uint8_t kMagic[6] = {0x93, 'N', 'U', 'M', 'P', 'Y'};
+  MTINET_CHECK(size >= 10 && std::memcmp(data, kMagic, 6) == 0, "'", source, "' is not a .npy file (bad magic)");
+  int major = data[6];
+  MTINET_CHECK(major >= 1 && major <= 3, "'", source, "': unsupported .npy format version ", major);
+  size_t len_bytes = major == 1 ? 2 : 4;
+  MTINET_CHECK(size >= 8 + len_bytes, "'", source, "': truncated .npy header");
+  size_t header_len = 0;
+  for (size_t i = 0; i < len_bytes; ++i) header_len |= size_t(data[8 + i]) << (8 * i);
+  size_t data_start = 8 + len_bytes + header_len;
+  MTINET_CHECK(data_start <= size, "'", source, "': .npy header length ", header_len, " exceeds the file size ", size);
+  NpyHeader h = parse_header(std::string(reinterpret_cast<const char*>(data) + 8 + len_bytes, header_len), source);
+  DType dt = target_dtype(h, source);
+  int64_t n = shape_numel(h.shape);
+  size_t need = size_t(n) * size_t(h.item_size);
+  MTINET_CHECK(size - data_start == need, "'", source, "': .npy data is ", size - data_start, " bytes but shape ",
+               shape_str(h.shape), " of ", h.kind, h.item_size, " needs ", need);
+  Tensor t = Tensor::empty(h.shape, dt);
+  const uint8_t* src = data + data_start;
+  for (int64_t i = 0; i < n; ++i) {
+    int64_t j = h.fortran ? fortran_index(i, h.shape) : i;
+    const uint8_t* p = src + j * h.item_size;
+    switch (dt) {
+      case DType::F32: t.data<float>()[i] = read_element<float>(p, h); break;
+      case DType::F64: t.data<double>()[i] = read_element<double>(p, h); break;
+      case DType::U8: t.data<uint8_t>()[i] = read_element<uint8_t>(p, h); break;
+      case DType::I32: t.data<int32_t>()[i] = read_element<int32_t>(p, h); break;
+      default: t.data<int64_t>()[i] = read_element<int64_t>(p, h); break;
+    }
+  }
+  return t;
+}
+
+Tensor load_npy(const std::string& path) {
+  std::vector<uint8_t> bytes = read_file_bytes(path);
+  return parse_npy(bytes.data(), bytes.size(), path);
+}
+
+void save_npy(const std::string& path, const Tensor& t) {
+  Tensor h = t.to(Device::CPU);
+  const char* descr = nullptr;
+  switch (h.dtype()) {
+    case DType::F32: descr = "<f4"; break;
+    case DType::F64: descr = "<f8"; break;
+    case DType::U8: descr = "|u1"; break;
+    case DType::I32: descr = "<i4"; break;
+    case DType::I64: descr = "<i8"; break;
+    default: MTINET_FAIL("save_npy: unsupported dtype of ", t.describe());
+  }
+  std::string shape = "(";
+  for (int64_t d : h.shape()) shape += std::to_string(d) + ",";
+  if (h.ndim() > 1) shape.pop_back();
+  shape += ")";
+  std::string header = std::string("{'descr': '") + descr + "', 'fortran_order': False, 'shape': " + shape + ", }";
+  size_t total = 10 + header.size() + 1;
+  header.append((64 - total % 64) % 64, ' ');  // align the data to 64 bytes, as NumPy does
+  header += '\n';
+  std::vector<uint8_t> out = {0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0, uint8_t(header.size() & 0xFF),
+                              uint8_t(header.size() >> 8)};
+  out.insert(out.end(), header.begin(), header.end());
+  const uint8_t* p = static_cast<const uint8_t*>(h.raw_data());
+  out.insert(out.end(), p, p + h.nbytes());
+  write_file_atomic(path, out.data(), out.size());
+}
+
+}  // namespace mtinet
