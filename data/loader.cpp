@@ -83,6 +83,7 @@ void Loader::start(const LoaderState& at) {
   MTINET_CHECK(at.next_batch >= 0 && at.next_batch <= batches_per_epoch(), "loader: cannot resume at batch ",
                at.next_batch, " of an epoch of ", batches_per_epoch());
   state_ = at;
+  restart_pending_ = false;
   order_.resize(dataset_->size());
   std::iota(order_.begin(), order_.end(), size_t(0));
   if (cfg_.shuffle) {
@@ -133,11 +134,16 @@ void Loader::worker_loop() {
 }
 
 bool Loader::next(Batch& out) {
-  MTINET_CHECK(!workers_.empty() || state_.next_batch >= batches_per_epoch(), "loader: next() before start()");
   if (state_.next_batch >= batches_per_epoch()) {
-    start({state_.epoch + 1, 0});
+    // The next epoch's workers start on the next call, not now: after the last epoch nobody asks again, and
+    // prefetching it would be wasted work.
+    stop_workers();
+    state_ = {state_.epoch + 1, 0};
+    restart_pending_ = true;
     return false;
   }
+  if (restart_pending_) start(state_);
+  MTINET_CHECK(!workers_.empty(), "loader: next() before start()");
   std::unique_lock<std::mutex> lock(mu_);
   cv_.wait(lock, [&] { return ready_.count(state_.next_batch) || failed_.count(state_.next_batch); });
   if (!ready_.count(state_.next_batch)) {  // the batch asked for failed to build

@@ -69,6 +69,7 @@ class Loader {
   LoaderConfig cfg_;
   LoaderState state_;
   std::vector<size_t> order_;  // the current epoch's sample order
+  bool restart_pending_ = false;  // an epoch ended; the next call to next() starts the following one
 
   std::mutex mu_;
   std::condition_variable cv_;
