@@ -393,4 +393,14 @@ TEST_CASE("synth: bad options are rejected") {
   o.height = 4;
   CHECK_THROWS_WITH_AS(write_synth_dataset(o), doctest::Contains("size"), Error);
   CHECK_THROWS_AS(look_at({1, 1, 1}, {1, 3, 1}, 0, 10, 10), Error);  // straight up
+
+  // A write that fails inside the parallel loop (a directory squats on the temporary file's name) surfaces as an
+  // Error naming the file, after the loop.
+  o.height = 16;
+  o.width = 16;
+  o.count = 4;
+  std::filesystem::create_directories(o.out_dir + "/depth/000002.npy.tmp");
+  CHECK_THROWS_WITH_AS(write_synth_dataset(o), doctest::Contains("000002.npy"), Error);
+  CHECK(!file_exists(o.out_dir + "/gt_sets/train.txt"));
+  std::filesystem::remove_all(o.out_dir);
 }
