@@ -58,7 +58,7 @@ void split_ids(int64_t count, double val_fraction, uint64_t seed, std::vector<in
                std::vector<int64_t>& val);
 
 // Generates and writes the dataset (OpenMP over samples). progress(done, total) is called after each sample, one
-// call at a time.
+// call at a time, and must not throw. The first error of any sample is rethrown once the others have stopped.
 SynthSummary write_synth_dataset(const SynthOptions& options,
                                  const std::function<void(int64_t, int64_t)>& progress = {});
 

@@ -17,7 +17,7 @@ constexpr double kTwoPi = 6.28318530717958647692;
 Vec3 box_to_local(Vec3 v, double c, double s) { return {c * v.x - s * v.z, v.y, s * v.x + c * v.z}; }
 Vec3 box_to_world(Vec3 v, double c, double s) { return {c * v.x + s * v.z, v.y, -s * v.x + c * v.z}; }
 
-// Slab intersection; returns the entry t (> t_min) and the entry axis/sign, or infinity.
+// Slab intersection in the box frame: the entry t (> 0) with the entry face's outward normal, or infinity.
 double intersect_box(const SceneObject& o, double c, double s, Vec3 origin, Vec3 dir, Vec3& normal) {
   Vec3 p = box_to_local(origin - o.center, c, s), d = box_to_local(dir, c, s);
   const double pv[3] = {p.x, p.y, p.z}, dv[3] = {d.x, d.y, d.z}, hv[3] = {o.half_extent.x, o.half_extent.y,

@@ -13,6 +13,7 @@
 #include "core/file_io.h"
 #include "data/image.h"
 #include "data/npy.h"
+#include "data/nyud.h"
 #include "data/synth_dataset.h"
 #include "test_util.h"
 
@@ -356,6 +357,33 @@ TEST_CASE("synth: the written dataset has the NYUD layout, and is the same for a
   for (const std::string& d : {o.out_dir, one.out_dir, two.out_dir, other.out_dir}) std::filesystem::remove_all(d);
 }
 
+TEST_CASE("synth: the NYUD reader opens the generated dataset with every task") {
+  SynthOptions o;
+  o.count = 5;
+  o.height = 40;
+  o.width = 56;
+  o.seed = 2;
+  o.out_dir = temp_dir("nyud");
+  write_synth_dataset(o);
+  NyudDataset train(o.out_dir, "train", {"semseg", "depth", "normals", "edge"});
+  NyudDataset val(o.out_dir, "val", {"semseg", "depth", "normals", "edge"});
+  CHECK(train.size() == 4);
+  CHECK(val.size() == 1);
+  Sample s = val.load(0);
+  SynthSample want = synthesize_sample(o.seed, std::stoll(val.id(0)), 40, 56);
+  CHECK(s.fields.at("image").map.shape() == Shape{40, 56, 3});
+  CHECK(s.fields.at("normals").map.shape() == Shape{40, 56, 3});
+  const float* seg = s.fields.at("semseg").map.data<float>();
+  const float* depth = s.fields.at("depth").map.data<float>();
+  const float* edge = s.fields.at("edge").map.data<float>();
+  for (size_t p = 0; p < want.label.size(); ++p) {
+    CHECK(seg[p] == (want.label[p] == 0 ? 255.0f : float(want.label[p] - 1)));  // 1..40 -> 0..39, 0 -> ignore
+    CHECK(depth[p] == want.depth[p]);
+    CHECK(edge[p] == want.edge[p]);
+  }
+  std::filesystem::remove_all(o.out_dir);
+}
+
 TEST_CASE("synth: bad options are rejected") {
   SynthOptions o;
   o.out_dir = temp_dir("bad");
@@ -365,4 +393,14 @@ TEST_CASE("synth: bad options are rejected") {
   o.height = 4;
   CHECK_THROWS_WITH_AS(write_synth_dataset(o), doctest::Contains("size"), Error);
   CHECK_THROWS_AS(look_at({1, 1, 1}, {1, 3, 1}, 0, 10, 10), Error);  // straight up
+
+  // A write that fails inside the parallel loop (a directory squats on the temporary file's name) surfaces as an
+  // Error naming the file, after the loop.
+  o.height = 16;
+  o.width = 16;
+  o.count = 4;
+  std::filesystem::create_directories(o.out_dir + "/depth/000002.npy.tmp");
+  CHECK_THROWS_WITH_AS(write_synth_dataset(o), doctest::Contains("000002.npy"), Error);
+  CHECK(!file_exists(o.out_dir + "/gt_sets/train.txt"));
+  std::filesystem::remove_all(o.out_dir);
 }
