@@ -21,23 +21,29 @@ std::vector<uint8_t> read_file_bytes(const std::string& path) {
   return bytes;
 }
 
-void write_file_atomic(const std::string& path, const void* data, size_t size) {
-  std::string tmp = path + ".tmp";
+void write_file_atomic(const std::string& path, const std::function<void(std::ostream&)>& write) {
+  const std::string tmp = path + ".tmp";
+  struct RemoveUnlessRenamed {
+    const std::string& file;
+    bool renamed = false;
+    ~RemoveUnlessRenamed() {
+      if (!renamed) std::remove(file.c_str());
+    }
+  } cleanup{tmp};
   {
     std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
-    MTINET_CHECK(f.good(), "cannot create '", tmp, "': ", std::strerror(errno));
-    f.write(static_cast<const char*>(data), std::streamsize(size));
-    f.flush();
-    if (!f.good()) {
-      std::remove(tmp.c_str());
-      MTINET_FAIL("write to '", tmp, "' failed (disk full?)");
-    }
+    MTINET_CHECK(f.good(), "cannot create '", tmp, "' for '", path, "': ", std::strerror(errno));
+    write(f);
+    f.close();
+    MTINET_CHECK(!f.fail(), "writing '", tmp, "' failed (disk full?): ", std::strerror(errno));
   }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    int err = errno;
-    std::remove(tmp.c_str());
-    MTINET_FAIL("cannot rename '", tmp, "' to '", path, "': ", std::strerror(err));
-  }
+  MTINET_CHECK(std::rename(tmp.c_str(), path.c_str()) == 0, "cannot rename '", tmp, "' to '", path, "': ",
+               std::strerror(errno));
+  cleanup.renamed = true;
+}
+
+void write_file_atomic(const std::string& path, const void* data, size_t size) {
+  write_file_atomic(path, [&](std::ostream& out) { out.write(static_cast<const char*>(data), std::streamsize(size)); });
 }
 
 bool file_exists(const std::string& path) {

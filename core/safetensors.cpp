@@ -14,6 +14,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/file_io.h"
+
 namespace mtinet {
 
 // Tensor bytes are copied as they are: the format is little-endian and so must the host be.
@@ -362,32 +364,15 @@ void save_safetensors(const std::string& path, const std::vector<std::pair<std::
   }
   text.append((8 - text.size() % 8) % 8, ' ');  // the data buffer then starts 8-byte aligned
 
-  // Write to a temporary file and rename it into place, so `path` is either the old file or the complete new one.
-  const std::string tmp = path + ".tmp";
-  struct RemoveUnlessDone {
-    const std::string& file;
-    bool done = false;
-    ~RemoveUnlessDone() {
-      if (!done) std::remove(file.c_str());
-    }
-  } cleanup{tmp};
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) fail(path, "cannot create '", tmp, "' for writing: ", std::strerror(errno));
+  // Atomic: `path` is either the old file or the complete new one.
+  write_file_atomic(path, [&](std::ostream& out) {
     uint8_t prefix[kLengthPrefixBytes];
     for (size_t i = 0; i < kLengthPrefixBytes; ++i) prefix[i] = uint8_t(uint64_t(text.size()) >> (8 * i));
     out.write(reinterpret_cast<const char*>(prefix), sizeof(prefix));
     out.write(text.data(), std::streamsize(text.size()));
-    for (const Tensor& t : host) {
+    for (const Tensor& t : host)
       if (t.nbytes() > 0) out.write(static_cast<const char*>(t.raw_data()), std::streamsize(t.nbytes()));
-    }
-    out.close();
-    if (!out) fail(path, "writing '", tmp, "' failed: ", std::strerror(errno));
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    fail(path, "cannot rename '", tmp, "' to '", path, "': ", std::strerror(errno));
-  }
-  cleanup.done = true;
+  });
 }
 
 }  // namespace mtinet
