@@ -80,12 +80,13 @@ void synchronize(Device d) {
 Device default_device() { return cuda_available() ? Device::CUDA : Device::CPU; }
 
 Device parse_device(const std::string& s) {
+  if (s == "auto") return default_device();
   if (s == "cpu") return Device::CPU;
   if (s == "cuda") {
     MTINET_CHECK(cuda_available(), "--device cuda requested but no CUDA GPU is available to this build");
     return Device::CUDA;
   }
-  MTINET_FAIL("unknown device '", s, "' (expected cpu or cuda)");
+  MTINET_FAIL("unknown device '", s, "' (expected cpu, cuda or auto)");
 }
 
 }  // namespace mtinet

@@ -7,7 +7,7 @@ namespace mtinet {
 enum class Device { CPU, CUDA };
 
 inline const char* device_name(Device d) { return d == Device::CPU ? "cpu" : "cuda"; }
-Device parse_device(const std::string& s);  // "cpu" | "cuda"; throws otherwise
+Device parse_device(const std::string& s);  // "cpu" | "cuda" | "auto" (= default_device()); throws otherwise
 
 // True when this binary was built with the CUDA backend and a GPU is present at run time.
 bool cuda_available();

@@ -89,3 +89,9 @@ TEST_CASE("kaiming init has std sqrt(2/fan)") {
   for (double x : v) s2 += x * x;
   CHECK(std::sqrt(s2 / double(v.size())) == doctest::Approx(std::sqrt(2.0 / (64 * 9))).epsilon(0.02));
 }
+
+TEST_CASE("device names: auto is the default device, unknown names are refused") {
+  CHECK(parse_device("auto") == default_device());
+  CHECK(parse_device("cpu") == Device::CPU);
+  CHECK_THROWS_WITH_AS(parse_device("tpu"), doctest::Contains("'tpu'"), Error);
+}

@@ -377,7 +377,7 @@ int cmd_bench(const std::vector<std::string>& argv) {
     print_usage();
     return 2;
   }
-  Device dev = args.has("device") ? parse_device(args.get("device", "")) : default_device();
+  Device dev = parse_device(args.get("device", "auto"));
   bool cuda = dev == Device::CUDA;
   Bench b{dev, args.has("scale-down") ? 1 : kBatch, int(args.get_int("warmup", cuda ? 3 : 1)),
           int(args.get_int("iters", cuda ? 20 : 3))};

@@ -126,8 +126,7 @@ int cmd_bench_train(const std::vector<std::string>& argv) {
     return 2;
   }
   TrainConfig cfg = load_train_config(args.require("config"));
-  std::string dev_name = args.get("device", cfg.device);
-  Device dev = dev_name == "auto" ? default_device() : parse_device(dev_name);
+  Device dev = parse_device(args.get("device", cfg.device));
   const bool cuda = dev == Device::CUDA;
   int64_t h = cfg.data.height, w = cfg.data.width;
   if (args.has("size")) {

@@ -59,8 +59,7 @@ int cmd_eval(const std::vector<std::string>& argv) {
   MTINET_CHECK(cfg.data.dataset == "nyud", "eval: dataset '", cfg.data.dataset, "' is not supported (nyud layout only)");
   std::string weights = args.require("weights");
   std::string split = args.get("split", cfg.data.val_split);
-  std::string device_arg = args.get("device", cfg.device);
-  Device device = device_arg == "auto" ? default_device() : parse_device(device_arg);
+  Device device = parse_device(args.get("device", cfg.device));
 
   Predictor predictor(cfg.model, weights, cfg.data.height, cfg.data.width, device, cfg.data.normalize);
   const TaskSet& tasks = predictor.model().tasks();

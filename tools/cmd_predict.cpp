@@ -26,8 +26,7 @@ int cmd_predict(const std::vector<std::string>& argv) {
   std::vector<std::string> overrides = args.all("set");
   std::string config_path = args.require("config");
   TrainConfig cfg = load_train_config(config_path, overrides);
-  std::string device_name_arg = args.get("device", cfg.device);
-  Device device = device_name_arg == "auto" ? default_device() : parse_device(device_name_arg);
+  Device device = parse_device(args.get("device", cfg.device));
   std::string input = args.require("input");
   Predictor predictor(cfg.model, args.require("weights"), cfg.data.height, cfg.data.width, device, cfg.data.normalize);
   Prediction p = predictor.predict_file(input);

@@ -68,7 +68,7 @@ std::vector<std::string> label_tasks(const TaskSet& tasks) {
 }  // namespace
 
 Trainer::Trainer(TrainConfig cfg) : cfg_(std::move(cfg)) {
-  device_ = cfg_.device == "auto" ? default_device() : parse_device(cfg_.device);
+  device_ = parse_device(cfg_.device);
   dtype_ = cfg_.dtype == "f64" ? DType::F64 : DType::F32;
   MTINET_CHECK(!(dtype_ == DType::F64 && device_ == Device::CUDA), "f64 training runs on the CPU only");
   model_ = build_model(cfg_.model);
