@@ -11,10 +11,23 @@ namespace mtinet {
 
 namespace fs = std::filesystem;
 
+namespace {
+constexpr const char* kWeightsSuffix = ".weights.safetensors";
+constexpr const char* kStateSuffix = ".state.safetensors";
+}  // namespace
+
 CheckpointPaths checkpoint_paths(const std::string& dir, int64_t step) {
   char name[32];
   std::snprintf(name, sizeof(name), "step_%08lld", static_cast<long long>(step));
-  return {dir + "/" + name + ".weights.safetensors", dir + "/" + name + ".state.safetensors"};
+  return {dir + "/" + name + kWeightsSuffix, dir + "/" + name + kStateSuffix};
+}
+
+CheckpointPaths checkpoint_paths_of_state(const std::string& state_path) {
+  const std::string suffix = kStateSuffix;
+  size_t n = state_path.size();
+  MTINET_CHECK(n > suffix.size() && state_path.compare(n - suffix.size(), suffix.size(), suffix) == 0,
+               "expected a checkpoint's '*", suffix, "' file, got '", state_path, "'");
+  return {state_path.substr(0, n - suffix.size()) + kWeightsSuffix, state_path};
 }
 
 void write_training_state(const std::string& path, const TrainingState& s, const std::string& config_json) {

@@ -24,6 +24,8 @@ struct CheckpointPaths {
 };
 
 CheckpointPaths checkpoint_paths(const std::string& dir, int64_t step);
+// The pair a '*.state.safetensors' file belongs to (the weights file beside it); throws for any other name.
+CheckpointPaths checkpoint_paths_of_state(const std::string& state_path);
 // Writes the state file; the caller writes the weights (Module::save) first, so a state file only ever exists
 // beside complete weights. Then removes checkpoints older than the newest keep_last.
 void write_training_state(const std::string& path, const TrainingState& s, const std::string& config_json);

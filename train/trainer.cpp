@@ -110,11 +110,7 @@ void Trainer::resume(const std::string& state_path) {
     MTINET_CHECK(latest.has_value(), "--resume latest: no checkpoint in '", cfg_.checkpoint.dir, "'");
     path = latest->state;
   }
-  const std::string suffix = ".state.safetensors";
-  MTINET_CHECK(path.size() > suffix.size() && path.compare(path.size() - suffix.size(), suffix.size(), suffix) == 0,
-               "--resume expects a '*", suffix, "' file, got '", path, "'");
-  std::string weights = path.substr(0, path.size() - suffix.size()) + ".weights.safetensors";
-  model_->load_state_dict(load_safetensors(weights), /*strict=*/true);
+  model_->load_state_dict(load_safetensors(checkpoint_paths_of_state(path).weights), /*strict=*/true);
   TrainingState s = read_training_state(path);
   optimizer_->load_state(s.tensors);
   balancer_->load_state(s.tensors);
