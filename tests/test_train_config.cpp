@@ -74,7 +74,7 @@ TEST_CASE("checkpoint state round trip and pruning keeps the newest") {
   CHECK(latest_checkpoint(dir)->state == checkpoint_paths(dir, 3).state);
 }
 
-TEST_CASE("a state file names its weights file; other names are refused") {
+TEST_CASE("a state file names its weights file, other names are refused") {
   CheckpointPaths p = checkpoint_paths("/runs/x", 42);
   CHECK(checkpoint_paths_of_state(p.state).weights == p.weights);
   CHECK_THROWS_WITH_AS(checkpoint_paths_of_state("/runs/x/step_1.weights.safetensors"),
