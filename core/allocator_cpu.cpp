@@ -67,6 +67,7 @@ void zero_bytes(void* dst, Device dev, size_t bytes) {
 
 #ifndef MTINET_WITH_CUDA
 bool cuda_available() { return false; }
+std::string cuda_unavailable_reason() { return "this build has no CUDA backend (configured with MTINET_CUDA=OFF)"; }
 #endif
 
 void synchronize(Device d) {
@@ -83,7 +84,7 @@ Device parse_device(const std::string& s) {
   if (s == "auto") return default_device();
   if (s == "cpu") return Device::CPU;
   if (s == "cuda") {
-    MTINET_CHECK(cuda_available(), "--device cuda requested but no CUDA GPU is available to this build");
+    MTINET_CHECK(cuda_available(), "--device cuda requested but no CUDA GPU is usable: ", cuda_unavailable_reason());
     return Device::CUDA;
   }
   MTINET_FAIL("unknown device '", s, "' (expected cpu, cuda or auto)");

@@ -49,8 +49,8 @@ class CachingAllocator final : public Allocator {
  public:
   void* allocate(size_t bytes) override {
     if (bytes == 0) return nullptr;
-    MTINET_CHECK(cuda_available(), "cannot allocate ", bytes, " bytes on CUDA: no CUDA GPU is available (the build has",
-                 " the CUDA backend, but cudaGetDeviceCount found no usable device or driver)");
+    MTINET_CHECK(cuda_available(), "cannot allocate ", bytes, " bytes on CUDA: no CUDA GPU is usable: ",
+                 cuda_unavailable_reason());
     size_t size = block_size_for(bytes);
     std::lock_guard<std::mutex> lock(mutex_);
     Block b = take_free_block(size);

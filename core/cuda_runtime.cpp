@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <mutex>
+#include <string>
 
 #include "core/allocator.h"
 #include "core/env_switch.h"
@@ -14,20 +15,36 @@
 
 namespace mtinet {
 
-bool cuda_available() {
-  // Probed once. Without a driver or a GPU cudaGetDeviceCount returns an error code (it never aborts); the error is
-  // cleared so it cannot surface later from cudaGetLastError in an unrelated check.
-  static const bool available = [] {
+namespace {
+// Probed once. Without a driver or a GPU cudaGetDeviceCount returns an error code (it never aborts); the error is
+// kept for cuda_unavailable_reason() and cleared so it cannot surface later from cudaGetLastError in an unrelated
+// check. A driver older than the runtime we were built with, for instance, reads "CUDA driver version is
+// insufficient for CUDA runtime version" here instead of a bare "no GPU".
+struct Probe {
+  bool available = false;
+  std::string reason;
+};
+const Probe& probe() {
+  static const Probe p = [] {
+    Probe r;
     int count = 0;
     cudaError_t err = cudaGetDeviceCount(&count);
     if (err != cudaSuccess) {
       (void)cudaGetLastError();
-      return false;
+      r.reason = detail::concat("cudaGetDeviceCount failed: ", cudaGetErrorName(err), " (", cudaGetErrorString(err), ")");
+    } else if (count < 1) {
+      r.reason = "the CUDA driver reports no GPU";
+    } else {
+      r.available = true;
     }
-    return count >= 1;
+    return r;
   }();
-  return available;
+  return p;
 }
+}  // namespace
+
+bool cuda_available() { return probe().available; }
+std::string cuda_unavailable_reason() { return probe().reason; }
 
 namespace cuda {
 
@@ -127,9 +144,6 @@ void set_tf32(bool on) {
 }
 
 void synchronize() { MTINET_CUDA_CHECK(cudaStreamSynchronize(stream())); }
-
-namespace {
-}  // namespace
 
 void check_launch(const char* kernel, const char* file, int line) {
   cudaError_t err = cudaGetLastError();

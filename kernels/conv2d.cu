@@ -11,7 +11,10 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <sstream>
+#include <string>
 #include <tuple>
+#include <vector>
 
 #include "core/cuda_runtime.h"
 #include "kernels/conv2d.h"
@@ -67,6 +70,7 @@ struct Choice {
   Algo algo{};
   cudnnMathType_t math = CUDNN_DEFAULT_MATH;
   size_t workspace = 0;
+  float ms = 0;  // cuDNN's benchmark time of this algorithm
 };
 
 struct ConvPlan {
@@ -110,15 +114,60 @@ std::unique_ptr<ConvPlan> make_plan(const Conv2dShape& s, bool tf32) {
   return p;
 }
 
-// The plan for this convolution, created on first use. Plans are never evicted: a network has a few hundred
-// distinct convolutions at most. Returned references stay valid (map nodes do not move).
+// Every plan made so far. Plans are never evicted: a network has a few hundred distinct convolutions at most.
+// References into the map stay valid (map nodes do not move).
+struct Plans {
+  std::mutex mutex;
+  std::map<PlanKey, std::unique_ptr<ConvPlan>> by_key;
+};
+Plans& plans() {
+  static Plans* p = new Plans();  // never destroyed: cuDNN may be gone at exit
+  return *p;
+}
+
+// The plan for this convolution, created on first use.
 ConvPlan& plan_for(const Conv2dShape& s, bool tf32) {
-  static std::mutex mutex;
-  static std::map<PlanKey, std::unique_ptr<ConvPlan>> plans;
-  std::lock_guard<std::mutex> lock(mutex);
-  auto& slot = plans[key_of(s, tf32)];
+  Plans& all = plans();
+  std::lock_guard<std::mutex> lock(all.mutex);
+  auto& slot = all.by_key[key_of(s, tf32)];
   if (!slot) slot = make_plan(s, tf32);
   return *slot;
+}
+
+const char* math_name(cudnnMathType_t m) {
+  switch (m) {
+    case CUDNN_DEFAULT_MATH: return "default";
+    case CUDNN_TENSOR_OP_MATH: return "tensor-op";
+    case CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION: return "tensor-op-conv";
+    case CUDNN_FMA_MATH: return "fma";
+  }
+  return "?";
+}
+
+// cuDNN's algorithm enums, by value (cudnn_cnn.h).
+const char* algo_name(cudnnConvolutionFwdAlgo_t a) {
+  static const char* names[] = {"implicit_gemm", "implicit_precomp_gemm", "gemm", "direct",
+                                "fft", "fft_tiling", "winograd", "winograd_nonfused"};
+  return int(a) >= 0 && int(a) < 8 ? names[int(a)] : "?";
+}
+const char* algo_name(cudnnConvolutionBwdDataAlgo_t a) {
+  static const char* names[] = {"algo_0", "algo_1", "fft", "fft_tiling", "winograd", "winograd_nonfused"};
+  return int(a) >= 0 && int(a) < 6 ? names[int(a)] : "?";
+}
+const char* algo_name(cudnnConvolutionBwdFilterAlgo_t a) {
+  static const char* names[] = {"algo_0", "algo_1", "fft", "algo_3", "winograd", "winograd_nonfused", "fft_tiling"};
+  return int(a) >= 0 && int(a) < 7 ? names[int(a)] : "?";
+}
+
+template <class Algo>
+void describe(std::ostringstream& out, const char* direction, const Choice<Algo>& c) {
+  out << "  " << direction << " ";
+  if (!c.chosen) {
+    out << "-";
+    return;
+  }
+  out << algo_name(c.algo) << " (" << math_name(c.math) << ", ws " << (c.workspace >> 20) << " MiB, " << c.ms
+      << " ms)";
 }
 
 // Picks from cuDNN's benchmark results (fastest first): the fastest that succeeded, fits the workspace cap and has
@@ -130,7 +179,7 @@ Choice<Algo> pick(const Perf* perf, int count, bool tf32, bool need_deterministi
     const Perf& r = perf[i];
     if (r.status != CUDNN_STATUS_SUCCESS || r.memory > kWorkspaceCap || !math_allowed(r.mathType, tf32)) continue;
     // With TF32 off the algorithm runs under FMA math whatever cuDNN reports (DEFAULT would permit TF32).
-    Choice<Algo> c{true, r.algo, tf32 ? r.mathType : CUDNN_FMA_MATH, r.memory};
+    Choice<Algo> c{true, r.algo, tf32 ? r.mathType : CUDNN_FMA_MATH, r.memory, r.time};
     if (!any.chosen) any = c;
     if (!deterministic.chosen && r.determinism == CUDNN_DETERMINISTIC) deterministic = c;
   }
@@ -249,6 +298,23 @@ void conv2d_backward_weight_cuda(const Tensor& gy, const Tensor& x, const Conv2d
                                                     p.backward_filter.algo,
                                                     cuda::workspace(p.backward_filter.workspace),
                                                     p.backward_filter.workspace, &zero, p.w.d, gw.raw_data()));
+}
+
+std::vector<std::string> conv2d_cuda_plans() {
+  Plans& all = plans();
+  std::lock_guard<std::mutex> lock(all.mutex);
+  std::vector<std::string> lines;
+  for (const auto& [key, p] : all.by_key) {
+    auto [n, h, w, cin, cout, kh, kw, stride, padding, dilation, tf32] = key;
+    std::ostringstream out;
+    out << n << "x" << h << "x" << w << "x" << cin << " -> " << cout << " k" << kh << "x" << kw << " s" << stride
+        << " p" << padding << " d" << dilation << (tf32 ? " tf32" : " fp32");
+    describe(out, "fwd", p->forward);
+    describe(out, "bwd-data", p->backward_data);
+    describe(out, "bwd-filter", p->backward_filter);
+    lines.push_back(out.str());
+  }
+  return lines;
 }
 
 void bias_add_cuda(Tensor& y, const Tensor& b) {

@@ -5,6 +5,8 @@
 // CPU: GEMMs through CBLAS (kernels/conv2d_cpu.cpp). CUDA: cuDNN with NHWC descriptors (kernels/conv2d.cu).
 #pragma once
 #include <cstdint>
+#include <string>
+#include <vector>
 
 #include "core/tensor.h"
 
@@ -46,5 +48,8 @@ void conv2d_backward_input_cuda(const Tensor& gy, const Tensor& w, const Conv2dS
 void conv2d_backward_weight_cuda(const Tensor& gy, const Tensor& x, const Conv2dShape& s, Tensor& gw);
 void bias_add_cuda(Tensor& y, const Tensor& b);
 void bias_backward_cuda(const Tensor& gy, Tensor& gb);
+// One line per distinct convolution run so far on CUDA: its shape and, per direction, the cuDNN algorithm chosen,
+// its math mode, workspace and benchmark time (for `mtinet bench train`).
+std::vector<std::string> conv2d_cuda_plans();
 
 }  // namespace mtinet::kernels

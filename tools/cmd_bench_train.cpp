@@ -30,6 +30,7 @@
 
 #ifdef MTINET_WITH_CUDA
 #include "core/cuda_runtime.h"
+#include "kernels/conv2d.h"
 #endif
 
 namespace mtinet {
@@ -154,7 +155,17 @@ int cmd_bench_train(const std::vector<std::string>& argv) {
               (long long)batch_size, (long long)h, (long long)w, (long long)params.numel(),
               cfg.optimizer.type.c_str());
   reset_peak(dev);
-  for (int i = 0; i < warmup; ++i) step.run();
+  // The first step also picks every convolution's cuDNN algorithm (cudnnFind benchmarks each shape once): timed on
+  // its own so that cost is visible and stays out of the steady-state numbers.
+  for (int i = 0; i < warmup; ++i) {
+    synchronize(dev);
+    Clock::time_point t0 = Clock::now();
+    step.run();
+    synchronize(dev);
+    if (i == 0)
+      std::printf("first step (includes the cuDNN algorithm search on cuda): %.1f ms\n",
+                  std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
+  }
   std::vector<double> ms;
   double last_loss = 0;
   for (int i = 0; i < steps; ++i) {
@@ -173,6 +184,13 @@ int cmd_bench_train(const std::vector<std::string>& argv) {
               steps, warmup, mean, med, double(batch_size) / (med * 1e-3), last_loss);
   std::printf("peak memory: %.1f MiB (%s)\n", peak_mib(dev), cuda ? "CUDA allocator high-water mark" : "peak RSS");
   MTINET_CHECK(std::isfinite(last_loss), "bench train: the loss is not finite (", last_loss, ")");
+#ifdef MTINET_WITH_CUDA
+  if (cuda) {
+    std::vector<std::string> plans = kernels::conv2d_cuda_plans();
+    std::printf("\ncuDNN algorithms chosen per convolution (%zu shapes; input NxHxWxC -> Cout):\n", plans.size());
+    for (const std::string& line : plans) std::printf("%s\n", line.c_str());
+  }
+#endif
 
   {
     profiler::ProfileGuard on(/*timing=*/true, /*macs=*/false);

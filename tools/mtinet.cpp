@@ -4,23 +4,7 @@
 #include <string>
 #include <vector>
 
-#include "core/device.h"
 #include "tools/commands.h"
-
-namespace mtinet {
-
-int cmd_info(const std::vector<std::string>&) {
-#ifdef MTINET_WITH_CUDA
-  std::printf("CUDA backend: built\n");
-#else
-  std::printf("CUDA backend: not built (MTINET_CUDA=OFF)\n");
-#endif
-  std::printf("CUDA GPU available: %s\n", cuda_available() ? "yes" : "no");
-  std::printf("default device: %s\n", device_name(default_device()));
-  return 0;
-}
-
-}  // namespace mtinet
 
 namespace {
 

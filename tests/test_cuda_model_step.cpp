@@ -1,0 +1,153 @@
+// A whole MTI-Net training step on CUDA against the same step on the CPU: training-mode forward (final outputs and
+// every deep-supervision prediction), the MTI-Net loss, backward (every parameter's gradient), one SGD step (every
+// updated weight and BatchNorm running statistic), then an eval-mode forward of the updated model.
+//
+// The tolerance calibrates itself: the same step runs three times from the same initial weights and batch, in f64
+// on the CPU (the truth), in f32 on the CPU and in f32 on CUDA (TF32 off, so both sides do plain f32 arithmetic).
+// Train-mode BatchNorm over a few pixels per channel at the coarse scales makes some tensors ill-conditioned, so no
+// single bound fits every tensor; instead each CUDA tensor must be about as close to the f64 truth as the CPU's f32
+// result is: rel_l2(cuda, f64) <= kFactor * rel_l2(cpu f32, f64), or under kFloor, which covers tensors the CPU
+// happens to get nearly exact. A wrong kernel (a missed element, a wrong gradient, a skipped running-stat update)
+// is off by 1e-3 or more and fails by orders of magnitude.
+#include <algorithm>
+#include <map>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "core/ops.h"
+#include "core/parameter_set.h"
+#include "core/rng.h"
+#include "cuda_parity.h"
+#include "model/factory.h"
+#include "train/optimizer.h"
+#include "train/synthetic_batch.h"
+#include "train/task_losses.h"
+
+using namespace mtinet;
+using namespace mtinet::test;
+
+#ifdef MTINET_WITH_CUDA
+namespace {
+
+// cuDNN may pick other algorithms than the CPU's im2col + GEMM (implicit GEMM, Winograd, FFT), each with its own
+// rounding; 10x the CPU's own f32 error leaves room for that and nothing else.
+constexpr double kFactor = 10.0;
+constexpr double kFloor = 1e-5;
+
+using Record = std::map<std::string, Tensor>;  // every checked tensor, by name, as CPU f64
+
+class Tf32Off {
+ public:
+  Tf32Off() : previous_(cuda::tf32_enabled()) { cuda::set_tf32(false); }
+  ~Tf32Off() { cuda::set_tf32(previous_); }
+
+ private:
+  bool previous_;
+};
+
+Tensor host64(const Tensor& t) { return t.detach().to(Device::CPU).to(DType::F64); }
+
+std::map<std::string, Tensor> batch_for(const std::map<std::string, Tensor>& batch64, DType dt, Device dev) {
+  std::map<std::string, Tensor> b;
+  for (const auto& [name, t] : batch64) b[name] = (is_floating(t.dtype()) ? t.to(dt) : t).to(dev);
+  return b;
+}
+
+// One step of the model `cfg` (built from its seed, so every run starts from the same weights) in dtype dt on dev.
+Record train_step(const nlohmann::json& cfg, const std::map<std::string, Tensor>& batch64, DType dt, Device dev) {
+  std::shared_ptr<MultiTaskNetwork> model = build_model(ModelConfig::from_json(cfg));
+  model->to(dt);
+  model->to(dev);
+  model->train(true);
+  ParameterSet params(model->parameters());
+  OptimizerConfig sgd;
+  sgd.type = "sgd";
+  sgd.lr = 0.01;
+  sgd.momentum = 0.9;
+  sgd.weight_decay = 1e-4;
+  Optimizer optimizer(params, sgd);
+  std::map<std::string, Tensor> batch = batch_for(batch64, dt, dev);
+
+  Record r;
+  ModelOutput out = model->forward(batch.at("image"));
+  for (const auto& [task, t] : out.tasks) r["out." + task] = host64(t);
+  for (size_t s = 0; s < out.deep_supervision.size(); ++s)
+    for (const auto& [task, t] : out.deep_supervision[s]) r["deep" + std::to_string(s) + "." + task] = host64(t);
+  const TaskSet& tasks = model->tasks();
+  TaskLosses losses = compute_task_losses(tasks, out, batch);
+  Tensor total;
+  for (const auto& [task, l] : losses.per_task) {
+    Tensor weighted = ops::scale(l, tasks.spec(task).loss_weight);
+    total = total.defined() ? ops::add(total, weighted) : weighted;
+  }
+  params.zero_grad();
+  total.backward();
+  r["loss"] = host64(total);
+  for (const StateEntry& e : model->state_entries())
+    if (!e.is_buffer) r["grad." + e.name] = host64(e.tensor.grad());
+  optimizer.step(sgd.lr);
+  for (const auto& [name, t] : model->state_dict()) r["state." + name] = host64(t);
+
+  model->train(false);
+  ModelOutput eval = model->forward(batch.at("image"));
+  for (const auto& [task, t] : eval.tasks) r["eval." + task] = host64(t);
+  return r;
+}
+
+void check_step_matches_cpu(const nlohmann::json& cfg, int64_t n, int64_t h, int64_t w) {
+  Rng rng(7);
+  std::shared_ptr<MultiTaskNetwork> probe = build_model(ModelConfig::from_json(cfg));
+  std::map<std::string, Tensor> batch64 = synthetic_batch(probe->tasks(), n, h, w, rng, DType::F64, Device::CPU);
+
+  Tf32Off plain_f32;
+  Record truth = train_step(cfg, batch64, DType::F64, Device::CPU);
+  Record cpu = train_step(cfg, batch64, DType::F32, Device::CPU);
+  Record gpu;
+  {
+    PoisonGuard poison;  // an element no kernel wrote is NaN and fails below
+    gpu = train_step(cfg, batch64, DType::F32, Device::CUDA);
+  }
+  REQUIRE(gpu.size() == truth.size());
+  REQUIRE(cpu.size() == truth.size());
+
+  struct Row {
+    std::string name;
+    double gpu_err, cpu_err, ratio;
+  };
+  std::vector<Row> rows;
+  for (const auto& [name, ref] : truth) {
+    REQUIRE(gpu.count(name) == 1);
+    REQUIRE(gpu.at(name).shape() == ref.shape());
+    double ge = rel_l2(gpu.at(name), ref), ce = rel_l2(cpu.at(name), ref);
+    double bound = std::max(kFactor * ce, kFloor);
+    rows.push_back({name, ge, ce, std::isnan(ge) ? 1e30 : ge / bound});
+  }
+  std::sort(rows.begin(), rows.end(), [](const Row& a, const Row& b) { return a.ratio > b.ratio; });
+  std::ostringstream worst;
+  worst << rows.size() << " tensors; worst (rel_l2 vs f64: cuda, cpu f32; ratio to the bound):";
+  for (size_t i = 0; i < std::min<size_t>(rows.size(), 8); ++i)
+    worst << "\n  " << rows[i].name << ": " << rows[i].gpu_err << ", " << rows[i].cpu_err << "; " << rows[i].ratio;
+  MESSAGE(worst.str());
+  int64_t failing = std::count_if(rows.begin(), rows.end(), [](const Row& r) { return !(r.ratio <= 1.0); });
+  INFO(worst.str());
+  CHECK(failing == 0);
+}
+
+}  // namespace
+#endif
+
+TEST_CASE("cuda: MTI-Net (hrnet_tiny) training step and eval forward match the CPU") {
+  if (skip_without_gpu()) return;
+#ifdef MTINET_WITH_CUDA
+  check_step_matches_cpu({{"model", "mtinet"}, {"backbone", "hrnet_tiny"}, {"tasks", "nyud"}, {"seed", 3}}, 2, 64, 96);
+#endif
+}
+
+TEST_CASE("cuda: MTI-Net (HRNet-W18-small-v2, NYUD) training step and eval forward match the CPU") {
+  if (skip_without_gpu()) return;
+#ifdef MTINET_WITH_CUDA
+  check_step_matches_cpu({{"model", "mtinet"}, {"backbone", "hrnet_w18_small_v2"}, {"tasks", "nyud"}, {"seed", 5}}, 2,
+                         64, 96);
+#endif
+}

@@ -1,0 +1,83 @@
+// mtinet info: the build configuration and what this process can use: for the CUDA backend the driver and runtime
+// versions, the cuDNN and cuBLAS libraries actually loaded, and each GPU's name, compute capability, SM count and
+// memory; when no GPU is usable, the exact reason (a driver older than the runtime reads differently from "no GPU").
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "core/device.h"
+#include "tools/commands.h"
+
+#ifdef MTINET_WITH_CUDA
+#include <cublas_v2.h>
+#include <cuda_runtime.h>
+#include <cudnn.h>
+#endif
+
+namespace mtinet {
+
+namespace {
+
+#ifdef MTINET_WITH_CUDA
+// CUDA encodes versions as 1000 * major + 10 * minor.
+std::string cuda_version(int v) { return std::to_string(v / 1000) + "." + std::to_string((v % 1000) / 10); }
+
+void print_cuda_libraries() {
+  int driver = 0, runtime = 0;
+  if (cudaDriverGetVersion(&driver) != cudaSuccess) (void)cudaGetLastError();
+  if (cudaRuntimeGetVersion(&runtime) != cudaSuccess) (void)cudaGetLastError();
+  std::printf("CUDA driver: %s (supports runtimes up to this version)\n",
+              driver ? cuda_version(driver).c_str() : "none found");
+  std::printf("CUDA runtime: %s (built with %s)\n", cuda_version(runtime).c_str(), cuda_version(CUDART_VERSION).c_str());
+  // cudnnGetVersion and cublasGetProperty report the shared libraries loaded now, which may differ from the headers.
+  size_t cudnn = cudnnGetVersion();
+  std::printf("cuDNN: %zu.%zu.%zu loaded (built with %d.%d.%d)\n", cudnn / 10000, (cudnn % 10000) / 100, cudnn % 100,
+              CUDNN_MAJOR, CUDNN_MINOR, CUDNN_PATCHLEVEL);
+  int major = 0, minor = 0, patch = 0;
+  cublasGetProperty(MAJOR_VERSION, &major);
+  cublasGetProperty(MINOR_VERSION, &minor);
+  cublasGetProperty(PATCH_LEVEL, &patch);
+  std::printf("cuBLAS: %d.%d.%d loaded\n", major, minor, patch);
+  std::printf("NCCL: not used by this build\n");
+}
+
+void print_gpus() {
+  int count = 0;
+  if (cudaGetDeviceCount(&count) != cudaSuccess) {
+    (void)cudaGetLastError();
+    return;
+  }
+  for (int i = 0; i < count; ++i) {
+    cudaDeviceProp p{};
+    if (cudaGetDeviceProperties(&p, i) != cudaSuccess) {
+      (void)cudaGetLastError();
+      std::printf("GPU %d: properties unreadable\n", i);
+      continue;
+    }
+    std::printf("GPU %d: %s, compute capability %d.%d, %d SMs, %.1f GiB, L2 %.0f MiB\n", i, p.name, p.major, p.minor,
+                p.multiProcessorCount, double(p.totalGlobalMem) / double(1ull << 30),
+                double(p.l2CacheSize) / double(1 << 20));
+  }
+}
+#endif
+
+}  // namespace
+
+int cmd_info(const std::vector<std::string>&) {
+#ifdef MTINET_WITH_CUDA
+  std::printf("CUDA backend: built\n");
+  print_cuda_libraries();
+  print_gpus();
+#else
+  std::printf("CUDA backend: not built (MTINET_CUDA=OFF)\n");
+#endif
+  if (cuda_available()) {
+    std::printf("CUDA GPU available: yes\n");
+  } else {
+    std::printf("CUDA GPU available: no: %s\n", cuda_unavailable_reason().c_str());
+  }
+  std::printf("default device: %s\n", device_name(default_device()));
+  return 0;
+}
+
+}  // namespace mtinet
