@@ -57,6 +57,10 @@ EnvSwitch& tf32_switch() {
   static EnvSwitch s("MTINET_TF32", true);
   return s;
 }
+EnvSwitch& deterministic_switch() {
+  static EnvSwitch s("MTINET_CUDNN_DETERMINISTIC", true);
+  return s;
+}
 
 cublasMath_t cublas_math_mode() { return tf32_enabled() ? CUBLAS_TF32_TENSOR_OP_MATH : CUBLAS_DEFAULT_MATH; }
 
@@ -142,6 +146,9 @@ void set_tf32(bool on) {
   // on its handle, so update the handle if it exists (a later one is created with the new mode).
   if (cublasHandle_t h = created_cublas.load()) MTINET_CUBLAS_CHECK(cublasSetMathMode(h, cublas_math_mode()));
 }
+
+bool deterministic() { return deterministic_switch().get(); }
+void set_deterministic(bool on) { deterministic_switch().set(on); }
 
 void synchronize() { MTINET_CUDA_CHECK(cudaStreamSynchronize(stream())); }
 

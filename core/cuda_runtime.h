@@ -23,6 +23,10 @@ void set_debug_sync(bool on);
 // TF32 tensor-core math for convolutions and GEMMs (on by default; env MTINET_TF32=0 turns it off).
 bool tf32_enabled();
 void set_tf32(bool on);
+// Deterministic convolution backward algorithms only (on by default, so a run repeats bit for bit; env
+// MTINET_CUDNN_DETERMINISTIC=0 lets cuDNN's fastest, possibly atomics-based algorithms in).
+bool deterministic();
+void set_deterministic(bool on);
 
 struct MemoryStats {
   size_t current = 0;  // bytes handed out to tensors now

@@ -2,8 +2,9 @@
 //
 // Each distinct convolution (shapes, stride, padding, dilation, TF32 switch) gets a plan: its cuDNN descriptors
 // and, per direction, an algorithm benchmarked once by cudnnFind*Ex on the first call, with a capped workspace from
-// cuda::workspace(). Backward algorithms must be deterministic (a fast non-deterministic one is used only when cuDNN
-// offers no deterministic one that fits the workspace). The per-channel bias add and bias gradient are custom kernels;
+// cuda::workspace(). Backward algorithms must be deterministic while cuda::deterministic() is on, the default (a fast
+// non-deterministic one is used only when cuDNN offers no deterministic one that fits the workspace). The
+// per-channel bias add and bias gradient are custom kernels;
 // the gradient reduction is two fixed-order passes, without atomics.
 #include <cudnn.h>
 
@@ -91,11 +92,12 @@ bool math_allowed(cudnnMathType_t m, bool tf32) {
   return tf32 ? m != CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION : (m == CUDNN_FMA_MATH || m == CUDNN_DEFAULT_MATH);
 }
 
+// The switches are part of the key: a plan's algorithms were chosen under them.
 using PlanKey = std::tuple<int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t,
-                           bool>;
+                           bool, bool>;
 
 PlanKey key_of(const Conv2dShape& s, bool tf32) {
-  return {s.n, s.h, s.w, s.cin, s.cout, s.kh, s.kw, s.stride, s.padding, s.dilation, tf32};
+  return {s.n, s.h, s.w, s.cin, s.cout, s.kh, s.kw, s.stride, s.padding, s.dilation, tf32, cuda::deterministic()};
 }
 
 std::unique_ptr<ConvPlan> make_plan(const Conv2dShape& s, bool tf32) {
@@ -267,8 +269,8 @@ void conv2d_backward_input_cuda(const Tensor& gy, const Tensor& w, const Conv2dS
     MTINET_CUDNN_CHECK(cudnnFindConvolutionBackwardDataAlgorithmEx(
         h, p.w.d, w.raw_data(), p.y.d, gy.raw_data(), p.conv.d, p.x.d, gx.raw_data(), kMaxAlgos, &count, perf,
         cuda::workspace(kWorkspaceCap), kWorkspaceCap));
-    p.backward_data = pick<cudnnConvolutionBwdDataAlgoPerf_t, cudnnConvolutionBwdDataAlgo_t>(perf, count, tf32, true,
-                                                                                              "backward-data");
+    p.backward_data = pick<cudnnConvolutionBwdDataAlgoPerf_t, cudnnConvolutionBwdDataAlgo_t>(
+        perf, count, tf32, cuda::deterministic(), "backward-data");
   }
   set_math(p, p.backward_data.math);
   const float one = 1.f, zero = 0.f;
@@ -290,7 +292,7 @@ void conv2d_backward_weight_cuda(const Tensor& gy, const Tensor& x, const Conv2d
         h, p.x.d, x.raw_data(), p.y.d, gy.raw_data(), p.conv.d, p.w.d, gw.raw_data(), kMaxAlgos, &count, perf,
         cuda::workspace(kWorkspaceCap), kWorkspaceCap));
     p.backward_filter = pick<cudnnConvolutionBwdFilterAlgoPerf_t, cudnnConvolutionBwdFilterAlgo_t>(
-        perf, count, tf32, true, "backward-filter");
+        perf, count, tf32, cuda::deterministic(), "backward-filter");
   }
   set_math(p, p.backward_filter.math);
   const float one = 1.f, zero = 0.f;
@@ -305,10 +307,11 @@ std::vector<std::string> conv2d_cuda_plans() {
   std::lock_guard<std::mutex> lock(all.mutex);
   std::vector<std::string> lines;
   for (const auto& [key, p] : all.by_key) {
-    auto [n, h, w, cin, cout, kh, kw, stride, padding, dilation, tf32] = key;
+    auto [n, h, w, cin, cout, kh, kw, stride, padding, dilation, tf32, deterministic] = key;
     std::ostringstream out;
     out << n << "x" << h << "x" << w << "x" << cin << " -> " << cout << " k" << kh << "x" << kw << " s" << stride
-        << " p" << padding << " d" << dilation << (tf32 ? " tf32" : " fp32");
+        << " p" << padding << " d" << dilation << (tf32 ? " tf32" : " fp32")
+        << (deterministic ? "" : " nondet");
     describe(out, "fwd", p->forward);
     describe(out, "bwd-data", p->backward_data);
     describe(out, "bwd-filter", p->backward_filter);

@@ -13,7 +13,25 @@
 
 namespace mtinet::kernels {
 [[noreturn]] void throw_no_cuda(const char* fn);
+
+// A product rounded on its own, never fused with a following add into an FMA. nvcc contracts a * b + c into one
+// fma by default and the host compiler (without -mfma) does not, so in index math, where one ulp of a source
+// coordinate moves an interpolation weight by up to 1e-5, both devices must round alike.
+MTINET_HD float mul_rn(float a, float b) {
+#ifdef __CUDA_ARCH__
+  return __fmul_rn(a, b);
+#else
+  return a * b;
+#endif
 }
+MTINET_HD double mul_rn(double a, double b) {
+#ifdef __CUDA_ARCH__
+  return __dmul_rn(a, b);
+#else
+  return a * b;
+#endif
+}
+}  // namespace mtinet::kernels
 
 // MTINET_ON_DEVICE(dev, name, args...) calls name_cpu(args...) or name_cuda(args...). Both must return void.
 // The profiler's KernelScope temporary lives until the end of the full expression, i.e. around the call: it times

@@ -173,25 +173,30 @@ struct BceItem {
 
 // ---- per-pixel backward ----
 
+// Cross-entropy backward in two passes so the big write is coalesced: one thread per pixel finds the pixel's
+// log-sum-exp (reads are cached: a warp's pixels share cache lines), then one thread per logit writes its gradient.
+// The per-pixel form, one thread writing a pixel's c gradients c * 4 bytes apart from its neighbours', was 6x slower
+// at c = 40. The arithmetic is the same as the CPU's (ce_logit_grad), so results do not change.
+struct CeLse {
+  const float* x;
+  int64_t c;
+  float* lse;
+  __device__ void operator()(int64_t i) const { lse[i] = log_sum_exp(x + i * c, c); }
+};
+
 struct CeGrad {
   const float* x;
   const int64_t* labels;
+  const float* lse;
   int64_t c;
   int64_t ignore_index;
   const double* n_valid;
   const float* g;
   float* gx;
-  __device__ void operator()(int64_t i) const {
-    const float* row = x + i * c;
-    float* out = gx + i * c;
-    int64_t y = labels[i];
-    if (y == ignore_index) {
-      for (int64_t k = 0; k < c; ++k) out[k] = 0.f;
-      return;
-    }
-    float scale = mean_grad_scale(g[0], n_valid[0]);
-    float lse = log_sum_exp(row, c);
-    for (int64_t k = 0; k < c; ++k) out[k] = ce_logit_grad(row[k], lse, k == y, scale);
+  __device__ void operator()(int64_t e) const {
+    const int64_t i = e / c, k = e - i * c;
+    const int64_t y = labels[i];
+    gx[e] = y == ignore_index ? 0.f : ce_logit_grad(x[e], lse[i], k == y, mean_grad_scale(g[0], n_valid[0]));
   }
 };
 
@@ -251,8 +256,11 @@ void cross_entropy_forward_cuda(const Tensor& logits, const Tensor& labels, int6
 void cross_entropy_backward_cuda(const Tensor& logits, const Tensor& labels, int64_t ignore_index,
                                  const Tensor& n_valid, const Tensor& grad_loss, Tensor& grad_logits) {
   check_f32("cross_entropy backward", logits);
-  for_each_index(labels.numel(),
-                 CeGrad{logits.data<float>(), labels.data<int64_t>(), logits.dim(-1), ignore_index,
+  const int64_t c = logits.dim(-1);
+  Tensor lse = Tensor::empty({labels.numel()}, DType::F32, Device::CUDA);  // stream-ordered scratch
+  for_each_index(labels.numel(), CeLse{logits.data<float>(), c, lse.data<float>()}, "cross_entropy_lse");
+  for_each_index(logits.numel(),
+                 CeGrad{logits.data<float>(), labels.data<int64_t>(), lse.data<float>(), c, ignore_index,
                         n_valid.data<double>(), grad_loss.data<float>(), grad_logits.data<float>()},
                  "cross_entropy_backward");
 }

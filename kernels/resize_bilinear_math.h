@@ -28,7 +28,7 @@ struct LinearTap {
 
 template <class T>
 MTINET_HD LinearTap<T> linear_tap(int64_t dst, T scale, int64_t in_size) {
-  T src = scale * (T(dst) + T(0.5)) - T(0.5);
+  T src = mul_rn(scale, T(dst) + T(0.5)) - T(0.5);  // unfused: see mul_rn
   if (src < T(0)) src = T(0);
   int64_t i0 = int64_t(src);  // src >= 0, so truncation is floor
   if (i0 > in_size - 1) i0 = in_size - 1;  // cannot happen for valid sizes; guards rounding at the last index

@@ -19,6 +19,7 @@
 #include "core/parameter_set.h"
 #include "core/rng.h"
 #include "cuda_parity.h"
+#include "kernels/conv2d.h"
 #include "model/factory.h"
 #include "train/optimizer.h"
 #include "train/synthetic_batch.h"
@@ -132,6 +133,11 @@ void check_step_matches_cpu(const nlohmann::json& cfg, int64_t n, int64_t h, int
   int64_t failing = std::count_if(rows.begin(), rows.end(), [](const Row& r) { return !(r.ratio <= 1.0); });
   INFO(worst.str());
   CHECK(failing == 0);
+  if (failing > 0) {  // the cuDNN algorithms behind the numbers, for the log
+    std::ostringstream algos;
+    for (const std::string& line : kernels::conv2d_cuda_plans()) algos << line << "\n";
+    MESSAGE(algos.str());
+  }
 }
 
 }  // namespace

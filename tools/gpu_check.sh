@@ -28,6 +28,7 @@ else LOGS="$BUILD/gpu_check"; fi
 BUDGET="${GPU_CHECK_BUDGET_S:-470}"
 JOBS="$(nproc 2>/dev/null || echo 4)"
 START=$SECONDS
+ORIG_LD_LIBRARY_PATH="${LD_LIBRARY_PATH:-}"  # PyTorch loads its own cuDNN and refuses a different one on the path
 mkdir -p "$LOGS"
 rm -f "$LOGS"/*.log "$LOGS"/*.txt
 cd "$ROOT"
@@ -221,6 +222,14 @@ if timeout "$(time_left 170)" "$MTINET" bench train --config train/configs/nyud_
 else
   row "bench train" "FAILED" $((SECONDS - t0)) "$(grep -m1 -i error "$LOGS/bench_train.log" | cut -c1-90)"
 fi
+# The price of determinism: the same step with cuDNN's non-deterministic backward algorithms allowed.
+t0=$SECONDS
+if [[ -n "$ours_ms" ]] && MTINET_CUDNN_DETERMINISTIC=0 timeout "$(time_left 150)" "$MTINET" bench train \
+     --config train/configs/nyud_mtinet.json --device cuda --batch 8 --size 480x640 >>"$LOGS/bench_train.log" 2>&1; then
+  nd_ms="$(grep -oE '[0-9.]+ ms/step median' "$LOGS/bench_train.log" | tail -n1 | grep -oE '^[0-9.]+')"
+  row "bench nondet" "ok" $((SECONDS - t0)) "$nd_ms ms/step with MTINET_CUDNN_DETERMINISTIC=0"
+  SPEED+=("$(printf '%-22s %9s ms/step  %s' "mtinet fp32 nondet" "$nd_ms" "(cuDNN may use atomics)")")
+fi
 
 # ---- PyTorch on the same GPU ----
 t0=$SECONDS
@@ -231,7 +240,7 @@ elif ! python3 -c 'import torch, sys; sys.exit(0 if torch.cuda.is_available() el
 else
   echo "== PyTorch (tools/torch_bench_train.py)"
   left=$(time_left 5)
-  PYTHONUNBUFFERED=1 timeout "$left" python3 tools/torch_bench_train.py --device cuda --batch 8 --size 480x640 \
+  LD_LIBRARY_PATH="$ORIG_LD_LIBRARY_PATH" PYTHONUNBUFFERED=1 timeout "$left" python3 tools/torch_bench_train.py --device cuda --batch 8 --size 480x640 \
     --compile-timeout $((left / 2)) >"$LOGS/torch.log" 2>&1
   n=0
   while read -r line; do
