@@ -115,7 +115,8 @@ class CachingAllocator final : public Allocator {
         if (cudaMemGetInfo(&free_bytes, &total_bytes) != cudaSuccess) (void)cudaGetLastError();
         MTINET_FAIL("out of GPU memory: requested ", requested, " bytes (block of ", size, "); tensors hold ",
                     stats_.current, " bytes, the allocator caches ", stats_.cached, " bytes; the device has ",
-                    free_bytes, " of ", total_bytes, " bytes free");
+                    free_bytes, " of ", total_bytes, " bytes free. Lower batch_size or data.size in the config, or "
+                    "free the GPU of other processes (nvidia-smi lists them)");
       }
     }
     if (err != cudaSuccess) {

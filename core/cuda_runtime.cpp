@@ -85,6 +85,14 @@ void throw_cuda(const char* what, const char* call, const char* file, int line) 
   throw_error(file, line, detail::concat(call, " failed: ", what));
 }
 
+void throw_cudnn(cudnnStatus_t status, const char* call, const char* file, int line) {
+  char detail[1024] = {0};
+  cudnnGetLastErrorString(detail, sizeof(detail));
+  std::string what = cudnnGetErrorString(status);
+  if (detail[0] != '\0') what += std::string(" (cuDNN: ") + detail + ")";
+  throw_cuda(what.c_str(), call, file, line);
+}
+
 cudaStream_t stream() {
   static cudaStream_t s = [] {
     cudaStream_t created = nullptr;

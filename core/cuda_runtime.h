@@ -39,6 +39,9 @@ void reset_peak_memory();
 void synchronize();  // waits for stream() (for timing and host reads)
 
 [[noreturn]] void throw_cuda(const char* what, const char* call, const char* file, int line);
+// A failed cuDNN call: the status plus cuDNN 9's own account of what went wrong (cudnnGetLastErrorString), which
+// names the descriptor or parameter it rejected.
+[[noreturn]] void throw_cudnn(cudnnStatus_t status, const char* call, const char* file, int line);
 // Checks for a launch error (and synchronises in debug mode), naming the kernel.
 void check_launch(const char* kernel, const char* file, int line);
 
@@ -65,6 +68,6 @@ inline unsigned blocks_for(int64_t n, int threads = 256) {
 #define MTINET_CUDNN_CHECK(call)                                                                           \
   do {                                                                                                     \
     cudnnStatus_t st_ = (call);                                                                            \
-    if (st_ != CUDNN_STATUS_SUCCESS) ::mtinet::cuda::throw_cuda(cudnnGetErrorString(st_), #call, __FILE__, __LINE__); \
+    if (st_ != CUDNN_STATUS_SUCCESS) ::mtinet::cuda::throw_cudnn(st_, #call, __FILE__, __LINE__);                 \
   } while (0)
 #define MTINET_CUDA_LAUNCH_CHECK(kernel) ::mtinet::cuda::check_launch(kernel, __FILE__, __LINE__)

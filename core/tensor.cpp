@@ -26,7 +26,13 @@ int64_t shape_numel(const Shape& s) {
 Tensor Tensor::empty(const Shape& shape, DType dtype, Device device) {
   for (int64_t d : shape) MTINET_CHECK(d >= 0, "negative dimension in shape ", shape_str(shape));
   auto impl = std::make_shared<TensorImpl>();
-  impl->storage = std::make_shared<Storage>(size_t(shape_numel(shape)) * dtype_size(dtype), device);
+  try {
+    impl->storage = std::make_shared<Storage>(size_t(shape_numel(shape)) * dtype_size(dtype), device);
+  } catch (const Error& e) {
+    if (device != Device::CUDA) throw;
+    // The allocator knows bytes only; the shape tells the user which tensor did not fit.
+    MTINET_FAIL("cannot allocate a ", dtype_name(dtype), " tensor of shape ", shape_str(shape), " on CUDA: ", e.what());
+  }
   impl->shape = shape;
   impl->dtype = dtype;
   return Tensor(impl);

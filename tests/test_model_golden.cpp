@@ -117,8 +117,7 @@ void check_golden(const SafetensorsContents& golden, const std::string& key, con
 
 // grad_summary of tools/golden/mtinet_model.py: (||g||, sum_k g_k v_k / rms(v)), v_k = 2 formula_value(k, salt) - 1,
 // in f64 over the flat PyTorch-layout gradient.
-std::pair<double, double> grad_summary(const Tensor& g, uint64_t salt) {
-  std::vector<double> v = g.to_double_vector();
+std::pair<double, double> grad_summary(const std::vector<double>& v, uint64_t salt) {
   double sq = 0, dot = 0, vsq = 0;
   for (size_t k = 0; k < v.size(); ++k) {
     double w = 2.0 * formula_value(uint64_t(k), salt) - 1.0;
@@ -170,7 +169,7 @@ SummaryErrors check_gradient_summaries(const SafetensorsContents& golden, const 
     CAPTURE(names[i]);
     auto it = run.tensors.find("grad." + names[i]);
     REQUIRE(it != run.tensors.end());
-    auto [norm, dot] = grad_summary(it->second, salt);
+    auto [norm, dot] = grad_summary(it->second.to_double_vector(), salt);
     CAPTURE(norm);
     CAPTURE(norms[i]);
     if (norms[i] < zero_norm) {
@@ -198,6 +197,35 @@ double median(std::vector<double> v) {
 
 double max_of(const std::vector<double>& v) { return v.empty() ? 0.0 : *std::max_element(v.begin(), v.end()); }
 
+// The f64 bound has power: in every parameter's gradient (except those zero in exact arithmetic), an error of a
+// thousandth of the gradient's typical element, planted in one element, moves the gradient summary past `bound`.
+// A real bug (a wrong index, a missing term) changes an element by far more than that.
+void check_bound_catches_planted_errors(const SafetensorsContents& golden, const Run& run, double bound) {
+  const std::vector<std::string> names = split_names(golden.metadata.at("gradsum.names"));
+  const uint64_t salt = std::stoull(golden.metadata.at("gradsum.dot_salt"));
+  const double zero_norm = std::stod(golden.metadata.at("gradsum.zero_norm"));
+  const std::vector<double> norms = golden.at("gradsum.norm").to_double_vector();
+  const std::vector<double> dots = golden.at("gradsum.dot").to_double_vector();
+  size_t tried = 0, caught = 0;
+  std::string missed;
+  for (size_t i = 0; i < names.size(); ++i) {
+    if (norms[i] < zero_norm) continue;
+    std::vector<double> g = run.tensors.at("grad." + names[i]).to_double_vector();
+    // An element whose dot weight is not near zero, so the dot projection sees the change.
+    size_t k = 0;
+    while (k + 1 < g.size() && std::abs(2.0 * formula_value(uint64_t(k), salt) - 1.0) < 0.5) ++k;
+    g[k] += 1e-3 * norms[i] / std::sqrt(double(g.size()));
+    auto [norm, dot] = grad_summary(g, salt);
+    double err = std::max(std::abs(norm - norms[i]), std::abs(dot - dots[i])) / norms[i];
+    ++tried;
+    if (err > bound) ++caught;
+    else if (missed.empty()) missed = names[i];
+  }
+  CAPTURE(missed);
+  CHECK(tried >= 10);
+  CHECK(caught == tried);
+}
+
 void check_config(const std::string& fixture, const nlohmann::json& config, const Shape& input_nchw) {
   CAPTURE(fixture);
   SafetensorsContents golden = load_fixture(fixture + ".safetensors");
@@ -223,11 +251,14 @@ void check_config(const std::string& fixture, const nlohmann::json& config, cons
   CHECK(golden_grads >= 10);
   CHECK(checked_outputs >= 5);
 
-  // f64 differs only by rounding order: 1e-8 for every parameter; 1e-12 absolute for the exactly-zero ones.
+  // f64 differs only by rounding order: 1e-8 for every parameter; 1e-12 absolute for the exactly-zero ones. The
+  // inputs are large enough (64x96: 12 values per channel for train-mode BatchNorm at stride 32) that rounding
+  // reaches ~1e-10 at worst; at 32x64 (4 values) it reached 2.4e-8 with some BLAS kernels, and 1e-8 failed by chance.
   SummaryErrors errors = check_gradient_summaries(
       golden, run, [](size_t, Summary what) { return what == Summary::ZeroNorm ? 1e-12 : 1e-8; });
   MESSAGE(fixture << ": f64 gradient summaries of " << run.parameters.size() << " parameters, worst norm error "
                   << max_of(errors.norm) << ", worst dot error " << max_of(errors.dot));
+  check_bound_catches_planted_errors(golden, run, 1e-8);
 }
 
 // The same case in f32 against the f64 golden, with PyTorch's own f32-vs-f64 error ("spread32.*") as yardstick.
@@ -245,9 +276,14 @@ void check_config_f32(const std::string& fixture, const nlohmann::json& config, 
   // PyTorch's own f32 train outputs miss the issue's 1e-4 (1.2e-4 with oneDNN, 2.5e-4 native). Our f32 rounds
   // differently again (im2col + GEMM, double-accumulated BatchNorm statistics), so its error is another draw of the
   // same size, not the same number: PyTorch's two back ends differ by up to 5x on single tensors, and the spread
-  // takes the larger of them; 3x covers our draw; the 1e-4 floor keeps quantities whose PyTorch error happened to
-  // be tiny from demanding luck. The eval-mode outputs meet the issue's fixed 1e-4 (they are at ~1e-7).
-  auto allowed = [](double spread) { return std::max(3 * spread, 1e-4); };
+  // takes the larger of them. The ratio of two such draws on one quantity is itself random: among the ~1400
+  // quantities here it passed 3 under some OpenBLAS kernels (6.8x on one gradient's dot summary with the SkylakeX
+  // kernels), so each quantity may be off by 10x its spread, and the medians over all quantities, where the luck
+  // of single draws averages out, must stay within 3x of PyTorch's. The 1e-4 floor keeps quantities whose PyTorch
+  // error happened to be tiny from demanding luck. The eval-mode outputs meet the issue's fixed 1e-4 (~1e-7).
+  constexpr double kSingle = 10, kMedian = 3;
+  auto allowed = [&](double spread) { return std::max(kSingle * spread, 1e-4); };
+  std::vector<double> spreads;
   std::vector<double> output_errors, gradient_errors;
   for (const auto& [key, t] : run.tensors) {
     if (!golden.contains(key)) continue;
@@ -257,11 +293,15 @@ void check_config_f32(const std::string& fixture, const nlohmann::json& config, 
     CAPTURE(spread);
     if (key.rfind("eval.", 0) == 0) CHECK(err <= 1e-4);
     CHECK(err <= allowed(spread));
+    spreads.push_back(std::max(spread, 1e-4 / kSingle));
     bool is_output = key.rfind("eval.", 0) == 0 || key.rfind("train.", 0) == 0;
     (is_output ? output_errors : gradient_errors).push_back(err);
   }
   CHECK(output_errors.size() >= 5);
   CHECK(gradient_errors.size() >= 10);
+  std::vector<double> all_errors = output_errors;
+  all_errors.insert(all_errors.end(), gradient_errors.begin(), gradient_errors.end());
+  CHECK(median(all_errors) <= kMedian * median(spreads));
 
   // Every parameter's gradient summary. Its spread: the larger of PyTorch's error on the summary itself and on the
   // whole gradient's relative L2 (a summary's error is one projection of the gradient's error and can be near zero
@@ -270,14 +310,22 @@ void check_config_f32(const std::string& fixture, const nlohmann::json& config, 
   const std::vector<double> spread_norm = golden.at("spread32.gradsum.norm").to_double_vector();
   const std::vector<double> spread_dot = golden.at("spread32.gradsum.dot").to_double_vector();
   const std::vector<double> spread_l2 = golden.at("spread32.gradsum.l2").to_double_vector();
+  std::vector<double> norm_spreads, dot_spreads;  // of the non-zero gradients, in the order of errors.norm / .dot
+  auto spread_of = [](double s) { return std::max(s, 1e-4 / kSingle); };
   SummaryErrors errors = check_gradient_summaries(golden, run, [&](size_t i, Summary what) {
     switch (what) {
-      case Summary::Norm: return allowed(std::max(spread_norm[i], spread_l2[i]));
-      case Summary::Dot: return allowed(std::max(spread_dot[i], spread_l2[i]));
+      case Summary::Norm:
+        norm_spreads.push_back(spread_of(std::max(spread_norm[i], spread_l2[i])));
+        return kSingle * norm_spreads.back();
+      case Summary::Dot:
+        dot_spreads.push_back(spread_of(std::max(spread_dot[i], spread_l2[i])));
+        return kSingle * dot_spreads.back();
       case Summary::ZeroNorm: break;
     }
     return std::max(3 * spread_norm[i], 1e-7);
   });
+  CHECK(median(errors.norm) <= kMedian * median(norm_spreads));
+  CHECK(median(errors.dot) <= kMedian * median(dot_spreads));
   MESSAGE(fixture << " f32 relative errors vs f64 golden: outputs max " << max_of(output_errors) << " median "
                   << median(output_errors) << "; sampled gradients and BN statistics max " << max_of(gradient_errors)
                   << " median " << median(gradient_errors) << "; gradient norms max " << max_of(errors.norm)
@@ -296,12 +344,12 @@ TEST_CASE("MTI-Net NYUD in f32 stays within PyTorch's own f32 spread of the f64 
   check_config_f32("mtinet_model_nyud", {{"model", "mtinet"}, {"tasks", "nyud"}}, {2, 3, 64, 96});
 }
 
-TEST_CASE("MTI-Net NYUD with auxiliary tasks matches the PyTorch golden model in f64") {
-  check_config("mtinet_model_nyud_aux", {{"model", "mtinet"}, {"tasks", "nyud_aux"}}, {2, 3, 32, 64});
+TEST_CASE("MTI-Net NYUD with auxiliary tasks matches the PyTorch golden model in f64 at 64x96") {
+  check_config("mtinet_model_nyud_aux", {{"model", "mtinet"}, {"tasks", "nyud_aux"}}, {2, 3, 64, 96});
 }
 
-TEST_CASE("MTI-Net PASCAL matches the PyTorch golden model in f64") {
-  check_config("mtinet_model_pascal", {{"model", "mtinet"}, {"tasks", "pascal"}}, {2, 3, 32, 64});
+TEST_CASE("MTI-Net PASCAL matches the PyTorch golden model in f64 at 64x96") {
+  check_config("mtinet_model_pascal", {{"model", "mtinet"}, {"tasks", "pascal"}}, {2, 3, 64, 96});
 }
 
 TEST_CASE("PAD-Net NYUD with auxiliary tasks matches the PyTorch golden model in f64 at 40x56") {

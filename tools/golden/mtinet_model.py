@@ -460,8 +460,8 @@ def loss_of(out, preds):
 # every file stays under 250 KB.
 FIXTURES = {
     "mtinet_model_nyud": ("mtinet", "nyud", [2, 3, 64, 96], 1000, True),
-    "mtinet_model_nyud_aux": ("mtinet", "nyud_aux", [2, 3, 32, 64], 300, False),
-    "mtinet_model_pascal": ("mtinet", "pascal", [2, 3, 32, 64], 200, False),
+    "mtinet_model_nyud_aux": ("mtinet", "nyud_aux", [2, 3, 64, 96], 300, False),
+    "mtinet_model_pascal": ("mtinet", "pascal", [2, 3, 64, 96], 200, False),
     "padnet_model_nyud_aux": ("padnet", "nyud_aux", [2, 3, 40, 56], 300, False),
 }
 
