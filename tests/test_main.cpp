@@ -8,6 +8,7 @@
 #include <string>
 
 #include "core/device.h"
+#include "core/omp_wait_policy.h"
 #include "cuda_parity.h"
 
 namespace {
@@ -44,6 +45,7 @@ bool mtinet::test::skip_without_gpu(const char* why) {
 }
 
 int main(int argc, char** argv) {
+  mtinet::reexec_with_passive_omp_wait(argv);
   doctest::Context context;
   context.applyCommandLine(argc, argv);
   int result = context.run();

@@ -1,12 +1,16 @@
-// mtinet info: the build configuration and what this process can use: for the CUDA backend the driver and runtime
-// versions, the cuDNN and cuBLAS libraries actually loaded, and each GPU's name, compute capability, SM count and
-// memory; when no GPU is usable, the exact reason (a driver older than the runtime reads differently from "no GPU").
+// mtinet info: the version, the build configuration and what this process can use: for the CUDA backend the driver
+// and runtime versions, the cuDNN and cuBLAS libraries actually loaded, and each GPU's name, compute capability, SM
+// count and memory; when no GPU is usable, the exact reason (a driver older than the runtime reads differently from
+// "no GPU").
 #include <cstdio>
 #include <string>
 #include <vector>
 
 #include "core/device.h"
+#include "core/error.h"
+#include "tools/args.h"
 #include "tools/commands.h"
+#include "tools/version.h"
 
 #ifdef MTINET_WITH_CUDA
 #include <cublas_v2.h>
@@ -63,7 +67,19 @@ void print_gpus() {
 
 }  // namespace
 
-int cmd_info(const std::vector<std::string>&) {
+int cmd_info(const std::vector<std::string>& argv) {
+  Args args(argv, {}, {"help"});
+  if (args.has("help")) {
+    std::printf(
+        "usage: mtinet info\n\n"
+        "Prints the version, whether the CUDA backend was built and, if so, the CUDA driver and runtime, cuDNN and\n"
+        "cuBLAS versions actually loaded and each GPU found (name, compute capability, SMs, memory); then whether a\n"
+        "GPU is usable (when not, the reason: no driver, a driver older than the runtime, no device) and the device\n"
+        "that 'auto' in a config or --device resolves to. Takes no options.\n");
+    return 0;
+  }
+  MTINET_CHECK(args.positional().empty(), "info takes no arguments, got '", args.positional()[0], "'");
+  std::printf("mtinet %s\n", kVersion);
 #ifdef MTINET_WITH_CUDA
   std::printf("CUDA backend: built\n");
   print_cuda_libraries();

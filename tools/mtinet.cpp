@@ -4,7 +4,9 @@
 #include <string>
 #include <vector>
 
+#include "core/omp_wait_policy.h"
 #include "tools/commands.h"
+#include "tools/version.h"
 
 namespace {
 
@@ -28,16 +30,21 @@ void print_help() {
   std::printf("mtinet: multi-scale task interaction networks in C++/CUDA\n\nusage: mtinet <command> [options]\n\n");
   std::printf("commands:\n");
   for (const Command& c : kCommands) std::printf("  %-8s %s\n", c.name, c.summary);
-  std::printf("\n'mtinet <command> --help' describes a command's options.\n");
+  std::printf("\n'mtinet <command> --help' describes a command's options; 'mtinet --version' prints the version.\n");
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
+  mtinet::reexec_with_passive_omp_wait(argv);
   std::vector<std::string> args(argv + 1, argv + argc);
   if (args.empty() || args[0] == "help" || args[0] == "--help" || args[0] == "-h") {
     print_help();
     return args.empty() ? 2 : 0;
+  }
+  if (args[0] == "--version") {
+    std::printf("mtinet %s\n", mtinet::kVersion);
+    return 0;
   }
   for (const Command& c : kCommands) {
     if (args[0] != c.name) continue;

@@ -1,139 +1,177 @@
 #include "train/config.h"
 
-#include <fstream>
 #include <set>
+#include <type_traits>
 
 #include "core/error.h"
+#include "train/config_checks.h"
+#include "train/json_file.h"
 
 namespace mtinet {
 
 namespace {
 
-// Reads the keys of one JSON object, remembering which were used so leftovers can be reported by name.
+using config::Range;
+
+// "config" or "config FILE": how messages name the config being read.
+std::string config_label(const std::string& file) { return file.empty() ? "config" : "config " + file; }
+
+void require_top_level_object(const nlohmann::json& j, const std::string& label) {
+  MTINET_CHECK(j.is_object(), label, ": expected a JSON object at the top level, got ", config::type_with_article(j));
+}
+
+// Reads the keys of one JSON object, remembering which were used so leftovers can be reported by name. Numbers go
+// through the range checks of config_checks.h; get() takes only strings and booleans, so no numeric key skips them.
 class Section {
  public:
-  Section(const nlohmann::json& j, std::string path) : j_(j), path_(std::move(path)) {
-    MTINET_CHECK(j_.is_object(), "config: '", path_.empty() ? "<root>" : path_, "' must be an object");
+  // label: "config" or "config FILE"; path: the section's key ("data"), empty at the top level.
+  Section(const nlohmann::json& j, std::string label, std::string path)
+      : j_(j), label_(std::move(label)), path_(std::move(path)) {
+    if (path_.empty()) {
+      require_top_level_object(j_, label_);
+    } else {
+      MTINET_CHECK(j_.is_object(), label_, ": '", path_, "' must be an object, got ", config::type_with_article(j_));
+    }
   }
   template <class T>
   void get(const std::string& key, T& out) {
-    used_.insert(key);
-    if (!j_.contains(key)) return;
-    try {
-      out = j_.at(key).get<T>();
-    } catch (const nlohmann::json::exception&) {
-      MTINET_FAIL("config: '", name(key), "' has the wrong type: ", j_.at(key).dump());
-    }
+    constexpr bool boolean = std::is_same_v<T, bool>;
+    static_assert(boolean || std::is_same_v<T, std::string>, "numbers are read with a range");
+    const nlohmann::json* v = child(key);
+    if (!v) return;
+    MTINET_CHECK(boolean ? v->is_boolean() : v->is_string(), where(key), " has the wrong type: expected ",
+                 boolean ? "true or false" : "a string", ", got ", v->dump());
+    out = v->get<T>();
+  }
+  template <class T>
+  void integer(const std::string& key, T& out, const Range& r) {
+    if (const nlohmann::json* v = child(key)) out = config::integer<T>(*v, at(key), r);
+  }
+  void number(const std::string& key, double& out, const Range& r) {
+    if (const nlohmann::json* v = child(key)) out = config::number(*v, at(key), r);
+  }
+  void numbers(const std::string& key, std::vector<double>& out, const Range& r) {
+    if (const nlohmann::json* v = child(key)) out = config::numbers(*v, at(key), r);
   }
   const nlohmann::json* child(const std::string& key) {
     used_.insert(key);
     return j_.contains(key) ? &j_.at(key) : nullptr;
   }
-  std::string name(const std::string& key) const { return path_.empty() ? key : path_ + "." + key; }
+  config::Key at(const std::string& key) const { return {label_, path_.empty() ? key : path_ + "." + key}; }
+  // "config FILE: 'data.root'", to start a message about that key.
+  std::string where(const std::string& key) const { return at(key).where(); }
+  const std::string& label() const { return label_; }
   void finish() const {
     for (auto it = j_.begin(); it != j_.end(); ++it)
-      MTINET_CHECK(used_.count(it.key()), "config: unknown key '", name(it.key()), "'");
+      MTINET_CHECK(used_.count(it.key()), label_, ": unknown key '", at(it.key()).key, "'");
   }
 
  private:
   const nlohmann::json& j_;
-  std::string path_;
+  std::string label_, path_;
   std::set<std::string> used_;
 };
 
-void parse_data(const nlohmann::json& j, DataConfig& d) {
-  Section s(j, "data");
+void parse_data(const nlohmann::json& j, const std::string& label, DataConfig& d) {
+  Section s(j, label, "data");
   s.get("dataset", d.dataset);
   s.get("root", d.root);
   s.get("train_split", d.train_split);
   s.get("val_split", d.val_split);
-  std::vector<int64_t> size = {d.height, d.width};
-  s.get("size", size);
-  MTINET_CHECK(size.size() == 2 && size[0] > 0 && size[1] > 0, "config: 'data.size' must be [height, width]");
-  d.height = size[0];
-  d.width = size[1];
+  if (const nlohmann::json* v = s.child("size")) {
+    MTINET_CHECK(v->is_array() && v->size() == 2, s.where("size"), " must be [height, width], got ", v->dump());
+    std::vector<int64_t> size = config::integers<int64_t>(*v, s.at("size"), Range::at_least(1));
+    d.height = size[0];
+    d.width = size[1];
+  }
   s.get("augment", d.augment);
   s.get("shuffle", d.shuffle);
   s.get("flip", d.flip);
   s.get("normalize", d.normalize);
-  s.get("scales", d.scales);
-  s.get("rotations", d.rotations);
-  s.get("threads", d.threads);
+  s.numbers("scales", d.scales, Range::above(0));
+  s.numbers("rotations", d.rotations, Range::any());  // degrees; an empty list would leave nothing to draw
+  // One OS thread each: far more than the cores only exhausts the process's thread limit ("Resource temporarily
+  // unavailable") and loads no faster.
+  s.integer("threads", d.threads, Range::closed(1, 256));
   s.finish();
-  MTINET_CHECK(d.dataset == "nyud", "config: 'data.dataset' must be 'nyud' (got '", d.dataset, "')");
+  MTINET_CHECK(d.dataset == "nyud", s.where("dataset"), " must be 'nyud' (got '", d.dataset, "')");
 }
 
-void parse_optimizer(const nlohmann::json& j, OptimizerConfig& o) {
-  Section s(j, "optimizer");
+void parse_optimizer(const nlohmann::json& j, const std::string& label, OptimizerConfig& o) {
+  Section s(j, label, "optimizer");
   s.get("type", o.type);
-  s.get("lr", o.lr);
-  s.get("weight_decay", o.weight_decay);
-  s.get("momentum", o.momentum);
+  // Rates above 10 diverge on the first steps (the weights become inf or NaN) for every optimiser here; the
+  // reference trains with 1e-4 (Adam) to 1e-2 (SGD).
+  s.number("lr", o.lr, Range::above_up_to(0, 10));
+  s.number("weight_decay", o.weight_decay, Range::at_least(0));  // a negative decay grows the weights
+  // Momentum and the Adam betas are decay rates of running averages: at 1 nothing decays (the momentum buffer grows
+  // without bound; Adam's bias correction 1 - beta^t divides by zero).
+  s.number("momentum", o.momentum, Range::half_open(0, 1));
   s.get("nesterov", o.nesterov);
-  s.get("beta1", o.beta1);
-  s.get("beta2", o.beta2);
-  s.get("eps", o.eps);
+  s.number("beta1", o.beta1, Range::half_open(0, 1));
+  s.number("beta2", o.beta2, Range::half_open(0, 1));
+  s.number("eps", o.eps, Range::above(0));  // keeps Adam's denominator sqrt(v) + eps away from 0
   s.finish();
-  MTINET_CHECK(o.type == "sgd" || o.type == "adam" || o.type == "adamw", "config: 'optimizer.type' must be sgd, "
-               "adam or adamw (got '", o.type, "')");
+  MTINET_CHECK(o.type == "sgd" || o.type == "adam" || o.type == "adamw", s.where("type"), " must be sgd, adam or "
+               "adamw (got '", o.type, "')");
 }
 
-void parse_schedule(const nlohmann::json& j, ScheduleConfig& c) {
-  Section s(j, "schedule");
+void parse_schedule(const nlohmann::json& j, const std::string& label, ScheduleConfig& c) {
+  Section s(j, label, "schedule");
   s.get("kind", c.kind);
   s.get("per_iteration", c.per_iteration);
-  s.get("power", c.power);
-  s.get("warmup_iters", c.warmup_iters);
+  s.number("power", c.power, Range::above(0));  // lr (1 - t)^power: a negative power grows the rate without bound
+  s.integer("warmup_iters", c.warmup_iters, Range::at_least(0));
   s.finish();
-  MTINET_CHECK(c.kind == "poly" || c.kind == "constant", "config: 'schedule.kind' must be poly or constant");
+  MTINET_CHECK(c.kind == "poly" || c.kind == "constant", s.where("kind"), " must be poly or constant (got '", c.kind,
+               "')");
 }
 
-void parse_checkpoint(const nlohmann::json& j, CheckpointConfig& c) {
-  Section s(j, "checkpoint");
+void parse_checkpoint(const nlohmann::json& j, const std::string& label, CheckpointConfig& c) {
+  Section s(j, label, "checkpoint");
   s.get("dir", c.dir);
-  s.get("every_epochs", c.every_epochs);
-  s.get("keep_last", c.keep_last);
+  s.integer("every_epochs", c.every_epochs, Range::at_least(1));  // the trainer saves when epochs % every_epochs == 0
+  s.integer("keep_last", c.keep_last, Range::at_least(1));  // 0 would delete the checkpoint just written
   s.finish();
-  MTINET_CHECK(c.keep_last >= 1, "config: 'checkpoint.keep_last' must be at least 1");
 }
 
 }  // namespace
 
-TrainConfig parse_train_config(const nlohmann::json& j) {
+TrainConfig parse_train_config(const nlohmann::json& j, const std::string& file) {
   TrainConfig c;
-  Section s(j, "");
+  Section s(j, config_label(file), "");
   if (const nlohmann::json* m = s.child("model")) {
     try {
       c.model = ModelConfig::from_json(*m);
     } catch (const Error& e) {
-      MTINET_FAIL("config: in 'model': ", e.what());
+      MTINET_FAIL(s.label(), ": in 'model': ", e.what());
     }
   }
-  if (const nlohmann::json* d = s.child("data")) parse_data(*d, c.data);
-  if (const nlohmann::json* o = s.child("optimizer")) parse_optimizer(*o, c.optimizer);
-  if (const nlohmann::json* o = s.child("schedule")) parse_schedule(*o, c.schedule);
-  if (const nlohmann::json* o = s.child("checkpoint")) parse_checkpoint(*o, c.checkpoint);
+  if (const nlohmann::json* d = s.child("data")) parse_data(*d, s.label(), c.data);
+  if (const nlohmann::json* o = s.child("optimizer")) parse_optimizer(*o, s.label(), c.optimizer);
+  if (const nlohmann::json* o = s.child("schedule")) parse_schedule(*o, s.label(), c.schedule);
+  if (const nlohmann::json* o = s.child("checkpoint")) parse_checkpoint(*o, s.label(), c.checkpoint);
+  // The loss section's keys depend on the model's tasks; make_balancer checks them when the trainer starts.
   if (const nlohmann::json* l = s.child("loss")) {
-    MTINET_CHECK(l->is_object(), "config: 'loss' must be an object");
+    MTINET_CHECK(l->is_object(), s.where("loss"), " must be an object, got ", config::type_with_article(*l));
     c.loss = *l;
   }
-  s.get("epochs", c.epochs);
-  s.get("batch_size", c.batch_size);
-  s.get("eval_every", c.eval_every);
-  s.get("precise_bn_batches", c.precise_bn_batches);
-  s.get("max_steps", c.max_steps);
-  s.get("clip_grad_norm", c.clip_grad_norm);
-  s.get("seed", c.seed);
+  s.integer("epochs", c.epochs, Range::at_least(1));
+  s.integer("batch_size", c.batch_size, Range::at_least(1));
+  s.integer("eval_every", c.eval_every, Range::at_least(0));  // 0 = only after the last epoch
+  s.integer("precise_bn_batches", c.precise_bn_batches, Range::at_least(0));  // 0 = keep the running statistics
+  s.integer("max_steps", c.max_steps, Range::at_least(0));  // 0 = no limit
+  s.number("clip_grad_norm", c.clip_grad_norm, Range::at_least(0));  // 0 = off
+  s.integer("seed", c.seed, Range::at_least(0));
   s.get("device", c.device);
   s.get("dtype", c.dtype);
   s.get("init_weights", c.init_weights);
   s.get("backbone_weights", c.backbone_weights);
   s.finish();
-  MTINET_CHECK(c.epochs > 0 && c.batch_size > 0, "config: 'epochs' and 'batch_size' must be positive");
-  MTINET_CHECK(c.device == "auto" || c.device == "cpu" || c.device == "cuda", "config: 'device' must be auto, cpu "
-               "or cuda (got '", c.device, "')");
-  MTINET_CHECK(c.dtype == "f32" || c.dtype == "f64", "config: 'dtype' must be f32 or f64 (got '", c.dtype, "')");
-  MTINET_CHECK(c.data.height % 32 == 0 && c.data.width % 32 == 0, "config: 'data.size' ", c.data.height, "x",
+  MTINET_CHECK(c.device == "auto" || c.device == "cpu" || c.device == "cuda", s.where("device"), " must be auto, "
+               "cpu or cuda (got '", c.device, "')");
+  MTINET_CHECK(c.dtype == "f32" || c.dtype == "f64", s.where("dtype"), " must be f32 or f64 (got '", c.dtype, "')");
+  MTINET_CHECK(c.data.height % 32 == 0 && c.data.width % 32 == 0, s.where("data.size"), " ", c.data.height, "x",
                c.data.width, " must be divisible by 32 (the network downsamples by 32)");
   c.source = j;
   return c;
@@ -163,16 +201,10 @@ void apply_override(nlohmann::json& j, const std::string& assignment) {
 }
 
 TrainConfig load_train_config(const std::string& path, const std::vector<std::string>& overrides) {
-  std::ifstream f(path);
-  MTINET_CHECK(f.good(), "config file '", path, "' not found");
-  nlohmann::json j = nlohmann::json::parse(f, nullptr, false, /*ignore_comments=*/true);
-  MTINET_CHECK(!j.is_discarded(), "config file '", path, "' is not valid JSON");
+  nlohmann::json j = read_json_file(path, "config");
+  require_top_level_object(j, config_label(path));  // before the overrides, which index it by key
   for (const std::string& o : overrides) apply_override(j, o);
-  try {
-    return parse_train_config(j);
-  } catch (const Error& e) {
-    MTINET_FAIL("in '", path, "': ", e.what());
-  }
+  return parse_train_config(j, path);
 }
 
 }  // namespace mtinet

@@ -53,8 +53,11 @@ struct TrainConfig {
   nlohmann::json source;        // the validated JSON the config came from (saved with checkpoints)
 };
 
-// Parses and validates; an unknown key or a value of the wrong type throws naming "section.key".
-TrainConfig parse_train_config(const nlohmann::json& j);
+// Parses and validates: an unknown key, a value of the wrong type or one outside its key's range (see
+// train/config_checks.h) throws naming "section.key", the value and what is allowed. `file`, when given, is the
+// file the JSON came from, named in the messages ("config FILE: ...").
+TrainConfig parse_train_config(const nlohmann::json& j, const std::string& file = "");
+// Reads the file (see read_json_file for its errors), applies the overrides, then parses it.
 TrainConfig load_train_config(const std::string& path, const std::vector<std::string>& overrides = {});
 // Applies "a.b.c=value" to j (value parsed as JSON when it is valid JSON, else taken as a string).
 void apply_override(nlohmann::json& j, const std::string& assignment);
