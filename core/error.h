@@ -13,6 +13,11 @@ class Error : public std::runtime_error {
 
 [[noreturn]] void throw_error(const char* file, int line, const std::string& msg);
 
+// The message without the "core/tensor.cpp:30: " locations throw_error put in (nested errors carry several): what a
+// user of the command line reads. The locations help whoever debugs the library, so the CLI keeps them when the
+// environment variable MTINET_ERROR_LOCATIONS=1 is set.
+std::string without_source_locations(const std::string& message);
+
 namespace detail {
 template <class... Args>
 std::string concat(const Args&... args) {

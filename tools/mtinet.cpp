@@ -1,9 +1,11 @@
 // The mtinet command-line program. Library code throws; this is the one place that turns errors into messages.
 #include <cstdio>
+#include <cstdlib>
 #include <exception>
 #include <string>
 #include <vector>
 
+#include "core/error.h"
 #include "core/omp_wait_policy.h"
 #include "tools/commands.h"
 #include "tools/version.h"
@@ -51,7 +53,10 @@ int main(int argc, char** argv) {
     try {
       return c.run(std::vector<std::string>(args.begin() + 1, args.end()));
     } catch (const std::exception& e) {
-      std::fprintf(stderr, "mtinet %s: error: %s\n", c.name, e.what());
+      const char* locations = std::getenv("MTINET_ERROR_LOCATIONS");
+      bool keep = locations && std::string(locations) != "0";
+      std::fprintf(stderr, "mtinet %s: error: %s\n", c.name,
+                   keep ? e.what() : mtinet::without_source_locations(e.what()).c_str());
       return 1;
     }
   }
