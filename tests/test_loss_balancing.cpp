@@ -1,11 +1,14 @@
 // Loss balancing: fixed weights, uncertainty weighting, DWA and GradNorm against hand-computed values, their
 // checkpoint state, and the config parser.
+#include <cmath>
+
 #include <nlohmann/json.hpp>
 
 #include "core/ops.h"
 #include "core/parameter_set.h"
 #include "test_util.h"
 #include "train/loss_balancing.h"
+#include "train/optimizer.h"
 
 using namespace mtinet;
 using namespace mtinet::test;
@@ -110,6 +113,58 @@ TEST_CASE("uncertainty weighting: the log-variances train inside the trainer's P
   CHECK(params.flat_params().to_double_vector() == std::vector<double>{0.0, 1.0});
   CHECK(unc.weights().at("b") == doctest::Approx(1.0 / 2.718281828459045).epsilon(1e-15));
   CHECK_THROWS_WITH_AS(unc.load_state({}), doctest::Contains("'balancer.uncertainty.log_var.a'"), Error);
+}
+
+// Issue 14: the trainer handed its optimiser copies of the log-variances (Tensor::to), so on a GPU combine() threw
+// and the optimiser stepped copies nobody read. Moved with to() and packed with a network weight as the trainer now
+// does, the balancer's own tensors must be the ones packed, and three SGD steps must give what the gradients
+// computed by hand give. (tests/test_cuda_loss_balancing.cpp makes the same moves to a GPU.)
+TEST_CASE("uncertainty weighting: moved and packed, the optimiser steps the balancer's own log-variances") {
+  UncertaintyBalancer unc({"a", "b"}, DType::F64);
+  std::vector<Tensor> handles = unc.parameters();
+  Tensor w = scalar(0.5);  // stands for the network's weights
+  unc.to(Device::CPU);
+  std::vector<Tensor> packed{w};
+  for (const Tensor& s : unc.parameters()) packed.push_back(s);
+  ParameterSet params(packed);
+  params.to(Device::CPU);
+  for (size_t i = 0; i < handles.size(); ++i) {
+    CAPTURE(i);
+    CHECK(unc.parameters()[i].same(handles[i]));
+    CHECK(params.params()[1 + i].same(handles[i]));
+    CHECK(handles[i].impl().storage == params.flat_params().impl().storage);
+  }
+  OptimizerConfig cfg;
+  cfg.type = "sgd";
+  cfg.momentum = 0;
+  cfg.weight_decay = 0;
+  Optimizer opt(params, cfg);
+  const double lr = 0.1;
+  double wv = 0.5, sa = 0, sb = 0;  // the same three steps by hand
+  for (int step = 0; step < 3; ++step) {
+    CAPTURE(step);
+    // L_a = 8 w depends on the network's weight, L_b = 0.5 does not.
+    Tensor total = unc.combine({{"a", ops::scale(w, 8.0)}, {"b", scalar(0.5)}}, step, 0);
+    CHECK(unc.weights().at("a") == doctest::Approx(std::exp(-sa)).epsilon(1e-15));
+    CHECK(unc.weights().at("b") == doctest::Approx(std::exp(-sb)).epsilon(1e-15));
+    params.zero_grad();
+    total.backward();
+    // total = e^-sa 8w + sa + e^-sb 0.5 + sb
+    double gw = 8 * std::exp(-sa), ga = 1 - std::exp(-sa) * 8 * wv, gb = 1 - 0.5 * std::exp(-sb);
+    check_close(params.flat_grads(), Tensor::from_vector<double>({3}, {gw, ga, gb}), 1e-15, 1e-13, "gradients");
+    CHECK(handles[0].grad().same(params.params()[1].grad()));
+    opt.step(lr);
+    wv -= lr * gw;
+    sa -= lr * ga;
+    sb -= lr * gb;
+  }
+  CHECK(std::abs(sa) > 0.1);  // the steps moved them: sa ends near -0.78, sb near -0.14
+  CHECK(std::abs(sb) > 0.1);
+  check_close(params.flat_params(), Tensor::from_vector<double>({3}, {wv, sa, sb}), 1e-15, 1e-13, "parameters");
+  CHECK(handles[0].item() == doctest::Approx(sa).epsilon(1e-13));
+  CHECK(handles[1].item() == doctest::Approx(sb).epsilon(1e-13));
+  // What a checkpoint saves is what the optimiser produced.
+  CHECK(unc.state()[1].second.item() == handles[1].item());
 }
 
 TEST_CASE("dwa: weights 1 for two epochs, then K softmax(r / T) of the epoch-mean loss ratios") {

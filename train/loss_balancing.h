@@ -51,6 +51,11 @@ class LossBalancer {
   // Learnable tensors the trainer optimises together with the network (add them to its ParameterSet).
   virtual std::vector<Tensor> parameters() const { return {}; }
 
+  // Moves the learnable tensors to `device` in place, as Module::to does: each keeps its TensorImpl, so every
+  // handle to it (those parameters() returned, combine()'s own) sees the move. The trainer calls this before it
+  // packs parameters() into its ParameterSet, which from then on moves them (ParameterSet::to). Drops gradients.
+  virtual void to(Device device) { (void)device; }
+
   // The weight of the last shared layer, for methods that look at gradients there (GradNorm); others ignore it.
   virtual void set_shared_weight(const Tensor& weight) { (void)weight; }
 
@@ -86,14 +91,16 @@ class FixedWeightsBalancer : public LossBalancer {
 
 class UncertaintyBalancer : public LossBalancer {
  public:
-  // Log-variances start at 0 (weights 1), as 0-d CPU tensors of `dtype` named "log_var.<task>".
+  // Log-variances start at 0 (weights 1), as 0-d CPU tensors of `dtype` named "log_var.<task>"; to() moves them.
   explicit UncertaintyBalancer(std::vector<std::string> tasks, DType dtype = DType::F32);
   const char* method() const override { return "uncertainty"; }
-  // Reads each s_t to the host (one synchronisation per step): the op API has no exp to keep it on the device.
+  // The losses must be on the log-variances' device. Reads the s_t to the host in one copy (one synchronisation per
+  // step on a GPU): the op API has no exp to keep exp(-s_t) on the device.
   Tensor combine(const std::map<std::string, Tensor>& task_losses, int64_t step, int64_t epoch) override;
   // exp(-s_t) as of the last combine().
   std::map<std::string, double> weights() const override { return by_task(weights_); }
   std::vector<Tensor> parameters() const override { return log_vars_; }
+  void to(Device device) override;
   NamedTensors state() const override;
   void load_state(const NamedTensors& named) override;
 

@@ -20,6 +20,13 @@ Tensor exp_neg(const Tensor& s, double exp_minus_s) {
   });
 }
 
+// The values of 0-d tensors on one device, read in one copy: one synchronisation on a GPU, not one per tensor.
+std::vector<double> read_values(const std::vector<Tensor>& xs) {
+  Tensor gathered = Tensor::empty({int64_t(xs.size())}, xs[0].dtype(), xs[0].device());
+  for (size_t i = 0; i < xs.size(); ++i) Tensor::view_of(gathered, int64_t(i), {}).copy_from(xs[i]);
+  return gathered.to_double_vector();
+}
+
 }  // namespace
 
 UncertaintyBalancer::UncertaintyBalancer(std::vector<std::string> tasks, DType dtype)
@@ -35,17 +42,32 @@ UncertaintyBalancer::UncertaintyBalancer(std::vector<std::string> tasks, DType d
 
 Tensor UncertaintyBalancer::combine(const std::map<std::string, Tensor>& task_losses, int64_t, int64_t) {
   std::vector<Tensor> losses = ordered_losses(task_losses);
-  Tensor total;
   for (size_t t = 0; t < losses.size(); ++t) {
     const Tensor& s = log_vars_[t];
     MTINET_CHECK(losses[t].dtype() == s.dtype() && losses[t].device() == s.device(),
                  "uncertainty weighting: the loss of '", tasks()[t], "' (", losses[t].describe(),
                  ") differs in dtype or device from its log-variance (", s.describe(), ")");
-    weights_[t] = std::exp(-s.item());
+  }
+  std::vector<double> s_values = read_values(log_vars_);
+  Tensor total;
+  for (size_t t = 0; t < losses.size(); ++t) {
+    const Tensor& s = log_vars_[t];
+    weights_[t] = std::exp(-s_values[t]);
     Tensor term = ops::add(ops::mul(exp_neg(s, weights_[t]), losses[t]), s);
     total = total.defined() ? ops::add(total, term) : term;
   }
   return total;
+}
+
+void UncertaintyBalancer::to(Device device) {
+  for (Tensor& s : log_vars_) {
+    if (s.device() == device) continue;  // also keeps a packed tensor's gradient view intact
+    Tensor moved = s.to(device);
+    TensorImpl& impl = s.impl();
+    impl.storage = moved.impl().storage;
+    impl.offset = moved.impl().offset;
+    impl.grad.reset();  // it lives on the old device; the trainer's ParameterSet gives a new one
+  }
 }
 
 NamedTensors UncertaintyBalancer::state() const {

@@ -10,6 +10,7 @@
 #include "data/nyud.h"
 #include "model/hrnet.h"
 #include "train/checkpoint.h"
+#include "train/loss_readback.h"
 #include "train/precise_bn.h"
 #include "train/metrics.h"
 #include "train/progress.h"
@@ -70,6 +71,9 @@ std::vector<std::string> label_tasks(const TaskSet& tasks) {
 Trainer::Trainer(TrainConfig cfg) : cfg_(std::move(cfg)) {
   device_ = parse_device(cfg_.device);
   dtype_ = cfg_.dtype == "f64" ? DType::F64 : DType::F32;
+  // A host read of a loss stalls a GPU (see train/loss_readback.h); on the CPU it is free, and reading at once keeps
+  // a NaN from ever reaching the weights.
+  loss_readback_lag_ = device_ == Device::CUDA ? 1 : 0;
   MTINET_CHECK(!(dtype_ == DType::F64 && device_ == Device::CUDA), "f64 training runs on the CPU only");
   model_ = build_model(cfg_.model);
   if (!cfg_.backbone_weights.empty()) {
@@ -85,8 +89,12 @@ Trainer::Trainer(TrainConfig cfg) : cfg_(std::move(cfg)) {
   const TaskSet& tasks = model_->tasks();
   balancer_ = make_balancer(balancer_config(cfg_.loss, tasks), tasks.auxiliary_names(), dtype_);
   balancer_->set_shared_weight(last_shared_weight(*model_));
+  // The balancer's learnable tensors (uncertainty's log-variances) move in place, before packing: the ParameterSet
+  // must pack the very tensors combine() reads. Packing copies made by Tensor::to would leave the optimiser
+  // updating copies nobody reads while combine() used the CPU originals (and threw on a GPU).
+  balancer_->to(device_);
   std::vector<Tensor> params = model_->parameters();
-  for (Tensor& p : balancer_->parameters()) params.push_back(p.to(device_));
+  for (const Tensor& p : balancer_->parameters()) params.push_back(p);
   params_ = std::make_unique<ParameterSet>(params);
   optimizer_ = std::make_unique<Optimizer>(*params_, cfg_.optimizer);
 
@@ -154,10 +162,35 @@ TrainSummary Trainer::run() {
   int64_t total = cfg_.epochs * per_epoch;  // the schedule's length; max_steps only stops early
   int64_t stop_at = cfg_.max_steps > 0 ? std::min(total, cfg_.max_steps) : total;
   Progress progress(stop_at);
+  LossReadback readback(loss_readback_lag_);
   model_->train();
   train_loader_->start(start_at_);
   std::string last_checkpoint = "none yet";
   int64_t checkpointed_at = -1;
+  // Collects the losses that are due (all of them with `all`: before a checkpoint, an evaluation or the end, so that
+  // no weights a NaN step wrecked are saved), stops on a non-finite one, and logs the steps now complete.
+  auto collect = [&](bool all) {
+    for (const StepRecord& r : readback.read(all)) {
+      if (std::isfinite(r.loss)) continue;
+      std::string culprit = "the combined loss";
+      for (const auto& [name, v] : r.task_losses)
+        if (!std::isfinite(v)) { culprit = "task '" + name + "'"; break; }
+      progress.finish();
+      if (r.step > step_) {
+        MTINET_FAIL("the loss of ", culprit, " is ", r.loss, " at step ", r.step, " (epoch ", r.epoch,
+                    "): training stopped before updating the weights; last good checkpoint: ", last_checkpoint);
+      }
+      MTINET_FAIL("the loss of ", culprit, " is ", r.loss, " at step ", r.step, " (epoch ", r.epoch,
+                  "), read back at step ", step_, ": training stopped without saving the weights updated since; "
+                  "last good checkpoint: ", last_checkpoint);
+    }
+    for (const StepRecord& r : readback.take_finished()) {
+      summary.losses.push_back(r.loss);
+      log_json({{"step", r.step}, {"epoch", r.epoch}, {"lr", r.lr}, {"loss", r.loss}, {"tasks", r.task_losses},
+                {"weights", r.weights}, {"images_per_s", r.images_per_s}});
+      progress.step(r.step, r.epoch, r.loss, r.task_losses, r.lr, r.images_per_s);
+    }
+  };
   for (;;) {
     LoaderState at = train_loader_->state();
     int64_t epoch = at.epoch;
@@ -167,6 +200,7 @@ TrainSummary Trainer::run() {
     Batch batch;
     auto t0 = std::chrono::steady_clock::now();
     if (!train_loader_->next(batch)) {  // epoch finished: evaluate and checkpoint
+      collect(true);
       int64_t done = epoch + 1;
       bool last = done == cfg_.epochs;
       if ((cfg_.eval_every > 0 && done % cfg_.eval_every == 0) || last) {
@@ -185,30 +219,23 @@ TrainSummary Trainer::run() {
     ModelOutput out = model_->forward(data.at("image"));
     TaskLosses losses = compute_task_losses(tasks, out, data);
     Tensor total_loss = balancer_->combine(losses.per_task, step_, epoch);
-    double loss_value = total_loss.item();
-    std::map<std::string, double> task_values;
-    for (const auto& [name, l] : losses.per_task) task_values[name] = l.item();
-    if (!std::isfinite(loss_value)) {
-      std::string culprit = "the combined loss";
-      for (const auto& [name, v] : task_values)
-        if (!std::isfinite(v)) { culprit = "task '" + name + "'"; break; }
-      progress.finish();
-      MTINET_FAIL("the loss of ", culprit, " is ", loss_value, " at step ", step_ + 1, " (epoch ", epoch,
-                  "): training stopped before updating the weights; last good checkpoint: ", last_checkpoint);
-    }
+    StepRecord record;
+    record.step = step_ + 1;
+    record.epoch = epoch;
+    record.lr = lr;
+    record.weights = balancer_->weights();
+    readback.begin(std::move(record), total_loss, losses.per_task);
+    collect(false);  // lag 0: this step's losses, before its update; else an earlier step's, long computed
     params_->zero_grad();
     total_loss.backward();
     if (cfg_.clip_grad_norm > 0) clip_grad_norm(*params_, cfg_.clip_grad_norm);
     optimizer_->step(lr);
     ++step_;
-    summary.losses.push_back(loss_value);
     double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    double ips = double(batch.ids.size()) / std::max(secs, 1e-9);
-    nlohmann::json rec = {{"step", step_}, {"epoch", epoch}, {"lr", lr}, {"loss", loss_value},
-                          {"tasks", task_values}, {"weights", balancer_->weights()}, {"images_per_s", ips}};
-    log_json(rec);
-    progress.step(step_, epoch, loss_value, task_values, lr, ips);
+    readback.end(double(batch.ids.size()) / std::max(secs, 1e-9));
+    collect(false);
   }
+  collect(true);
   progress.finish();
   if (step_ < total && checkpointed_at != step_) {
     // Stopped early (max_steps): checkpoint the exact position so --resume continues mid-epoch, and evaluate.
@@ -219,6 +246,11 @@ TrainSummary Trainer::run() {
   if (!summary.last_eval.empty()) summary.trivial = report_against_trivial(summary.last_eval);
   summary.steps = step_;
   return summary;
+}
+
+void Trainer::set_loss_readback_lag(int64_t steps) {
+  MTINET_CHECK(steps >= 0, "the loss readback lag must be >= 0 steps, got ", steps);
+  loss_readback_lag_ = steps;
 }
 
 EvalSettings Trainer::eval_settings() const {

@@ -41,6 +41,15 @@ class Trainer {
   MultiTaskNetwork& model() { return *model_; }
   Device device() const { return device_; }
   DType dtype() const { return dtype_; }
+  LossBalancer& balancer() { return *balancer_; }
+  // What the optimiser updates: the model's parameters, then the balancer's.
+  const ParameterSet& parameters() const { return *params_; }
+
+  // How many steps late run() reads each step's losses back to the host (train/loss_readback.h): 1 on a GPU, so
+  // that no step waits for the device; 0 on the CPU. The logged values are the same whatever the lag; a NaN stops
+  // the run at most `steps` steps late, and never after a checkpoint of the weights it wrecked.
+  void set_loss_readback_lag(int64_t steps);
+  int64_t loss_readback_lag() const { return loss_readback_lag_; }
 
  private:
   std::map<std::string, Tensor> batch_to_device(const Batch& b) const;
@@ -61,6 +70,7 @@ class Trainer {
   std::unique_ptr<Loader> train_loader_;
   LoaderState start_at_;
   int64_t step_ = 0;
+  int64_t loss_readback_lag_ = 0;
   std::ofstream log_;
   nlohmann::json trivial_results_;  // null until computed
 };
