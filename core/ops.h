@@ -1,5 +1,6 @@
 // The differentiable op API. Every op works on CPU (f32, f64) and CUDA (f32), records itself on the autograd
-// tape, and has its backward beside its forward in core/ops_<family>.cpp; the compute is in kernels/<family>*.
+// tape, and has its backward beside its forward in kernels/<family>/<family>_ops.cpp, next to the family's compute
+// (kernels/<family>/: kernel API, CPU loops, CUDA kernels, shared math).
 // Activations are NHWC {N, H, W, C}; conv weights OHWI {O, KH, KW, I}; losses return 0-d tensors (shape {}).
 #pragma once
 #include <optional>
@@ -9,7 +10,7 @@
 
 namespace mtinet::ops {
 
-// ---- element-wise (core/ops_elementwise.cpp) ----
+// ---- element-wise (kernels/elementwise/elementwise_ops.cpp) ----
 Tensor relu(const Tensor& x);
 Tensor sigmoid(const Tensor& x);
 Tensor add(const Tensor& a, const Tensor& b);  // equal shapes
@@ -17,7 +18,7 @@ Tensor mul(const Tensor& a, const Tensor& b);  // equal shapes
 Tensor scale(const Tensor& x, double s);       // s * x
 Tensor reshape(const Tensor& x, const Shape& shape);  // same elements, new shape
 
-// ---- convolution and linear (core/ops_conv.cpp) ----
+// ---- convolution and linear (kernels/conv/conv_ops.cpp) ----
 struct Conv2dOptions {
   int stride = 1;
   int padding = 0;
@@ -28,35 +29,41 @@ Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& bias, const Conv2d
 // x {N,I}, w {O,I} (PyTorch layout), bias {O} or undefined -> {N,O}.
 Tensor linear(const Tensor& x, const Tensor& w, const Tensor& bias);
 
-// ---- batch normalisation (core/ops_batch_norm.cpp) ----
+// ---- batch normalisation (kernels/batch_norm/batch_norm_ops.cpp) ----
 // Training: normalises with the batch statistics (biased variance) and, when running stats are given, updates them
 // in place: running = (1-momentum)*running + momentum*batch, running_var with the unbiased variance (PyTorch).
 // Eval: normalises with the running statistics. weight/bias {C} (affine; may be undefined for no affine).
 Tensor batch_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, const Tensor& running_mean,
                   const Tensor& running_var, bool training, double momentum, double eps);
 
-// ---- channels (core/ops_channels.cpp) ----
+// ---- channels (kernels/channels/channels_ops.cpp) ----
 Tensor concat_channels(const std::vector<Tensor>& xs);            // along the last dim
 Tensor slice_channels(const Tensor& x, int64_t begin, int64_t end);  // channels [begin, end) of the last dim
+// Reorders channels from groups-major to members-major: channel g*M + m of the result is channel m*G + g of x, for
+// x with G*M channels (G groups of M). interleave_channels(x, N, C) turns a task-major concatenation of N tasks x C
+// channels into channel-major order; interleave_channels(y, C, N) turns it back. Made of slices and a concat.
+Tensor interleave_channels(const Tensor& x, int64_t groups, int64_t members);
 
-// ---- bilinear resize, PyTorch align_corners=False (core/ops_resize.cpp) ----
+// ---- bilinear resize, PyTorch align_corners=False (kernels/resize_bilinear/resize_bilinear_ops.cpp) ----
 // By output size: source scale = in/out.
 Tensor resize_bilinear(const Tensor& x, int64_t out_h, int64_t out_w);
 // By scale factor: output = floor(in*scale), source scale = 1/scale (PyTorch's scale_factor path).
 Tensor resize_bilinear_scale(const Tensor& x, double scale_h, double scale_w);
 
-// ---- pooling, gating, grouped softmax (core/ops_pool.cpp) ----
+// ---- pooling and channel gating, for squeeze-and-excitation (kernels/channel_gating/channel_gating_ops.cpp) ----
 Tensor global_avg_pool(const Tensor& x);                 // {N,H,W,C} -> {N,C}
 Tensor channel_scale(const Tensor& x, const Tensor& s);  // {N,H,W,C} * {N,C} broadcast over H,W (SE gating)
+
+// ---- grouped softmax (kernels/grouped_softmax/grouped_softmax_ops.cpp) ----
 // Softmax over each group of `group` adjacent channels of the last dim (MTI-Net's FPM mask).
 Tensor grouped_softmax(const Tensor& x, int64_t group);
 
-// ---- reductions (core/ops_reduce.cpp) ----
+// ---- reductions (kernels/reduce/reduce_ops.cpp) ----
 Tensor sum(const Tensor& x);             // -> {}
 Tensor mean(const Tensor& x);            // -> {}
 Tensor argmax_channels(const Tensor& x); // {N,H,W,C} -> {N,H,W} i64, first maximum wins; not differentiable
 
-// ---- losses (core/ops_losses.cpp); each returns a 0-d tensor ----
+// ---- losses (kernels/losses/losses_ops.cpp); each returns a 0-d tensor ----
 // Log-softmax + NLL over channels; labels {N,H,W} i64; pixels labelled ignore_index are skipped; mean over the rest
 // (0 when every pixel is ignored).
 Tensor cross_entropy(const Tensor& logits, const Tensor& labels, int64_t ignore_index = 255);

@@ -5,7 +5,7 @@
 
 #include "core/allocator.h"
 #include "core/autograd.h"
-#include "kernels/elementwise.h"
+#include "kernels/elementwise/elementwise.h"
 
 namespace mtinet {
 

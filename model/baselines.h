@@ -9,8 +9,8 @@
 #include <memory>
 #include <string>
 
+#include "model/aggregation.h"
 #include "model/distillation.h"
-#include "model/heads.h"
 #include "model/hrnet.h"
 #include "model/network.h"
 

@@ -1,14 +1,9 @@
 #include "model/distillation.h"
 
 #include "core/ops.h"
+#include "model/tasks.h"
 
 namespace mtinet {
-
-const Tensor& feature_of(const std::map<std::string, Tensor>& features, const std::string& task, const char* what) {
-  auto it = features.find(task);
-  MTINET_CHECK(it != features.end(), what, ": no features for task '", task, "'");
-  return it->second;
-}
 
 MultiTaskDistillation::MultiTaskDistillation(const std::vector<std::string>& tasks,
                                              const std::vector<std::string>& auxiliary, int64_t channels, Rng& rng)

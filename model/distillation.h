@@ -24,7 +24,4 @@ class MultiTaskDistillation : public Module {
   std::map<std::string, std::map<std::string, std::shared_ptr<SABlock>>> blocks_;  // [t][a]
 };
 
-// The feature map for `task`, or an Error naming the task and what was looked for.
-const Tensor& feature_of(const std::map<std::string, Tensor>& features, const std::string& task, const char* what);
-
 }  // namespace mtinet

@@ -76,4 +76,10 @@ TaskSet task_set_by_name(const std::string& name) {
   MTINET_FAIL("unknown task set '", name, "' (expected nyud, nyud_aux or pascal)");
 }
 
+const Tensor& feature_of(const std::map<std::string, Tensor>& features, const std::string& task, const char* what) {
+  auto it = features.find(task);
+  MTINET_CHECK(it != features.end(), what, ": no features for task '", task, "'");
+  return it->second;
+}
+
 }  // namespace mtinet

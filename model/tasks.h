@@ -1,9 +1,12 @@
 // Task sets: which dense tasks a model predicts, with their output channels, loss and loss weight, in the order the
 // reference configs list them (the order matters: it fixes the FPM's task-major concatenation and state_dict order).
 #pragma once
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
+
+#include "core/tensor.h"
 
 namespace mtinet {
 
@@ -49,5 +52,8 @@ TaskSet nyud_aux_tasks();  // T = semseg, depth; A = semseg, normals, edge, dept
 TaskSet pascal_tasks();    // T = A = semseg(21), human_parts, sal, normals, edge
 // "nyud", "nyud_aux" or "pascal"; throws naming an unknown name.
 TaskSet task_set_by_name(const std::string& name);
+
+// The feature map for `task`, or an Error naming the task and what was looked for.
+const Tensor& feature_of(const std::map<std::string, Tensor>& features, const std::string& task, const char* what);
 
 }  // namespace mtinet

@@ -1,7 +1,7 @@
 // The autograd tape: shared subgraphs, accumulation across backward passes, retain_graph, no-grad, in-place checks.
 #include "core/ops.h"
 #include "core/parameter_set.h"
-#include "kernels/elementwise.h"
+#include "kernels/elementwise/elementwise.h"
 #include "test_util.h"
 
 using namespace mtinet;

@@ -1,6 +1,6 @@
 // concat_channels and slice_channels: values, f64 gradient checks, PyTorch goldens (torch.cat dim=1 and channel
-// slicing of NCHW tensors) and errors naming the offending tensor. CUDA against CPU:
-// tests/test_cuda_parity_channels.cpp.
+// slicing of NCHW tensors) and errors naming the offending tensor; interleave_channels (made of them). CUDA against
+// CPU: tests/test_cuda_parity_channels.cpp.
 #include "core/ops.h"
 #include "test_util.h"
 
@@ -123,4 +123,12 @@ TEST_CASE("slice_channels rejects empty or out-of-range channel ranges, naming t
   CHECK_THROWS_WITH_AS(ops::slice_channels(x, -1, 2), doctest::Contains("[-1, 2)"), Error);
   CHECK_THROWS_WITH_AS(ops::slice_channels(x, 3, 3), doctest::Contains("'feat'"), Error);
   CHECK_THROWS_WITH_AS(ops::slice_channels(x, 3, 1), doctest::Contains("'feat'"), Error);
+}
+
+TEST_CASE("interleave_channels reorders groups-major to members-major and back") {
+  Tensor x = Tensor::from_vector<double>({1, 1, 1, 6}, {0, 1, 2, 3, 4, 5});
+  Tensor y = ops::interleave_channels(x, 2, 3);  // 2 tasks x 3 channels -> channel-major
+  CHECK(y.to_double_vector() == std::vector<double>{0, 3, 1, 4, 2, 5});
+  CHECK(ops::interleave_channels(y, 3, 2).to_double_vector() == x.to_double_vector());
+  CHECK_THROWS_WITH_AS(ops::interleave_channels(x, 4, 2), doctest::Contains("4 x 2"), Error);
 }

@@ -27,7 +27,7 @@
 #include "core/parameter_set.h"
 #include "core/rng.h"
 #include "cuda_parity.h"
-#include "kernels/conv2d.h"
+#include "kernels/conv/conv2d.h"
 #include "model/factory.h"
 #include "train/optimizer.h"
 #include "train/synthetic_batch.h"

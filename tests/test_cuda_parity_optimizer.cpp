@@ -1,12 +1,12 @@
-// CUDA against the CPU for the optimiser kernels (kernels/optimizer.h): SGD and Adam/AdamW steps over several steps
-// (parameters and every state buffer), the f64-accumulated sum of squares (bitwise repeatable), scale_by with a
+// CUDA against the CPU for the optimiser kernels (kernels/optimizer/optimizer.h): SGD and Adam/AdamW steps over several
+// steps (parameters and every state buffer), the f64-accumulated sum of squares (bitwise repeatable), scale_by with a
 // device factor, and the Optimizer/clip_grad_norm pair of train/optimizer.h on a ParameterSet moved to the GPU.
 // Sizes include a single element, odd counts and one spanning many blocks. Without a GPU these report skipped.
 #include <cmath>
 #include <string>
 
 #include "cuda_parity.h"
-#include "kernels/optimizer.h"
+#include "kernels/optimizer/optimizer.h"
 #include "train/optimizer.h"
 
 using namespace mtinet;

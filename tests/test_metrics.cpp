@@ -10,9 +10,9 @@
 #include <random>
 #include <vector>
 
-#include "train/edge_matching.h"
-#include "train/edge_thinning.h"
-#include "train/metrics.h"
+#include "eval/edge_matching.h"
+#include "eval/edge_thinning.h"
+#include "eval/metrics.h"
 
 using namespace mtinet;
 using nlohmann::json;

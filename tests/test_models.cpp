@@ -7,9 +7,9 @@
 #include <sstream>
 
 #include "core/ops.h"
+#include "golden_dump.h"
 #include "model/baselines.h"
 #include "model/factory.h"
-#include "model/golden_dump.h"
 #include "model/hrnet.h"
 #include "model/mtinet.h"
 #include "test_util.h"
@@ -313,14 +313,6 @@ TEST_CASE("baselines and PAD-Net forward and backward on CPU in f64") {
     total_of(out).backward();
     check_gradients(*model);
   }
-}
-
-TEST_CASE("interleave_channels reorders groups-major to members-major and back") {
-  Tensor x = Tensor::from_vector<double>({1, 1, 1, 6}, {0, 1, 2, 3, 4, 5});
-  Tensor y = interleave_channels(x, 2, 3);  // 2 tasks x 3 channels -> channel-major
-  CHECK(y.to_double_vector() == std::vector<double>{0, 3, 1, 4, 2, 5});
-  CHECK(interleave_channels(y, 3, 2).to_double_vector() == x.to_double_vector());
-  CHECK_THROWS_WITH_AS(interleave_channels(x, 4, 2), doctest::Contains("4 x 2"), Error);
 }
 
 TEST_CASE("FPM with the paper's grouping differs from the reference grouping and has correct input gradients") {

@@ -1,6 +1,6 @@
 // Precise BN: running statistics become the plain average of the batch statistics; momenta are restored.
+#include "eval/precise_bn.h"
 #include "layers/batch_norm2d.h"
-#include "train/precise_bn.h"
 #include "test_util.h"
 
 using namespace mtinet;

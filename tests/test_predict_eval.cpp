@@ -15,13 +15,13 @@
 #include "data/image.h"
 #include "data/nyud.h"
 #include "data/synth_dataset.h"
+#include "eval/evaluate.h"
+#include "eval/predictor.h"
+#include "eval/trivial_baseline.h"
 #include "model/factory.h"
-#include "train/evaluate.h"
-#include "train/predictor.h"
-#include "train/trainer.h"
-#include "train/trivial_baseline.h"
 #include "scratch.h"
 #include "test_util.h"
+#include "train/trainer.h"
 
 using namespace mtinet;
 using namespace mtinet::test;

@@ -2,7 +2,7 @@
 // force, f64 gradient checks, the adjoint identity on larger sizes, PyTorch goldens (F.interpolate by size= and by
 // scale_factor=) and errors. CUDA against CPU: tests/test_cuda_parity_channels.cpp.
 #include "core/ops.h"
-#include "kernels/resize_bilinear_math.h"
+#include "kernels/resize_bilinear/resize_bilinear_math.h"
 #include "test_util.h"
 
 using namespace mtinet;

@@ -6,11 +6,11 @@
 #include "core/autograd.h"
 #include "core/ops.h"
 #include "core/profiler.h"
-#include "kernels/elementwise.h"
+#include "eval/model_summary.h"
+#include "kernels/elementwise/elementwise.h"
 #include "layers/conv2d.h"
 #include "model/factory.h"
 #include "test_util.h"
-#include "train/model_summary.h"
 
 using namespace mtinet;
 

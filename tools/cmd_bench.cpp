@@ -17,7 +17,7 @@
 #include "core/ops.h"
 #include "core/rng.h"
 #include "core/tensor.h"
-#include "kernels/optimizer.h"
+#include "kernels/optimizer/optimizer.h"
 #include "tools/args.h"
 #include "tools/commands.h"
 

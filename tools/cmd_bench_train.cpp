@@ -30,7 +30,7 @@
 
 #ifdef MTINET_WITH_CUDA
 #include "core/cuda_runtime.h"
-#include "kernels/conv2d.h"
+#include "kernels/conv/conv2d.h"
 #endif
 
 namespace mtinet {

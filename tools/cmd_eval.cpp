@@ -9,13 +9,13 @@
 #include <fstream>
 
 #include "data/nyud.h"
+#include "eval/evaluate.h"
+#include "eval/multitask_delta.h"
+#include "eval/predictor.h"
+#include "eval/trivial_baseline.h"
 #include "tools/args.h"
 #include "tools/commands.h"
 #include "train/config.h"
-#include "train/evaluate.h"
-#include "train/multitask_delta.h"
-#include "train/predictor.h"
-#include "train/trivial_baseline.h"
 
 namespace mtinet {
 

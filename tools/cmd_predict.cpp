@@ -2,10 +2,10 @@
 #include <cstdio>
 #include <filesystem>
 
+#include "eval/predictor.h"
 #include "tools/args.h"
 #include "tools/commands.h"
 #include "train/config.h"
-#include "train/predictor.h"
 
 namespace mtinet {
 

@@ -13,11 +13,11 @@
 #include "core/autograd.h"
 #include "core/rng.h"
 #include "core/tensor.h"
+#include "eval/model_summary.h"
 #include "model/factory.h"
 #include "tools/args.h"
 #include "tools/commands.h"
 #include "train/config.h"
-#include "train/model_summary.h"
 #include "train/synthetic_batch.h"
 #include "train/task_losses.h"
 

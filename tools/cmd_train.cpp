@@ -1,9 +1,9 @@
 // mtinet train: trains a model from a JSON config.
 #include <cstdio>
 
+#include "eval/evaluate.h"
 #include "tools/args.h"
 #include "tools/commands.h"
-#include "train/evaluate.h"
 #include "train/trainer.h"
 
 namespace mtinet {

@@ -4,7 +4,7 @@
 #include <cmath>
 
 #include "core/autograd.h"
-#include "kernels/optimizer.h"
+#include "kernels/optimizer/optimizer.h"
 #include "train/loss_balancing.h"
 
 namespace mtinet {

@@ -8,14 +8,14 @@
 #include "core/autograd.h"
 #include "core/ops.h"
 #include "data/nyud.h"
+#include "eval/metrics.h"
+#include "eval/precise_bn.h"
+#include "eval/trivial_baseline.h"
 #include "model/hrnet.h"
 #include "train/checkpoint.h"
 #include "train/loss_readback.h"
-#include "train/precise_bn.h"
-#include "train/metrics.h"
 #include "train/progress.h"
 #include "train/task_losses.h"
-#include "train/trivial_baseline.h"
 
 namespace mtinet {
 

@@ -11,9 +11,9 @@
 
 #include "core/parameter_set.h"
 #include "data/loader.h"
+#include "eval/evaluate.h"
 #include "model/network.h"
 #include "train/config.h"
-#include "train/evaluate.h"
 #include "train/loss_balancing.h"
 #include "train/optimizer.h"
 
@@ -33,7 +33,7 @@ class Trainer {
   // configured directory when `state_path` is "latest".
   void resume(const std::string& state_path);
   TrainSummary run();
-  // Metrics (and mean losses) on the validation split, in eval mode without gradients (train/evaluate.h).
+  // Metrics (and mean losses) on the validation split, in eval mode without gradients (eval/evaluate.h).
   nlohmann::json evaluate();
   // The trivial baseline's results on the validation split (fitted on the training split once, then cached).
   const nlohmann::json& trivial_results();

@@ -14,7 +14,7 @@ Two modes:
       checked tensor and summary ("spread32.*"), the yardstick of mtinet's f32 test.
   dump: --weights W.safetensors (from Module::save) --input X.safetensors (key "input", NCHW) --out O.safetensors:
       loads them, runs a train-mode forward + backward in float64 and writes every output and parameter gradient;
-      with --compare OURS.safetensors (written by mtinet's write_golden_dump, model/golden_dump.h) it then checks
+      with --compare OURS.safetensors (written by mtinet's write_golden_dump, tests/golden_dump.h) it then checks
       every tensor to 1e-8 relative L2.
 
 Loss used for the gradients (both modes): sum over every final and deep-supervision prediction y of mean(y * y).

@@ -1,0 +1,182 @@
+// CPU loops for batch normalisation, templated on float/double. Per-channel statistics accumulate in double over
+// fixed chunks of rows (OpenMP over chunks), and the chunk partials are added in chunk order, so results do not
+// depend on the thread count.
+#include <cstdint>
+#include <vector>
+
+#include "kernels/batch_norm/batch_norm.h"
+#include "kernels/batch_norm/batch_norm_math.h"
+
+namespace mtinet::kernels {
+
+namespace {
+
+constexpr int64_t kRowsPerChunk = 256;
+
+// Rows and channels of x viewed as {M, C}.
+struct RowsChannels {
+  int64_t rows, channels;
+};
+RowsChannels rows_channels(const Tensor& x) {
+  int64_t c = x.dim(-1);
+  return {c ? x.numel() / c : 0, c};
+}
+
+// Per-channel sums of `k` quantities: out[q*C + c] = sum over rows r of what add_row(r, acc) adds to acc[q*C + c].
+template <class AddRow>
+std::vector<double> channel_sums(int64_t rows, int64_t channels, int k, AddRow add_row) {
+  const int64_t chunks = (rows + kRowsPerChunk - 1) / kRowsPerChunk;
+  const int64_t width = k * channels;
+  std::vector<double> partial(size_t(chunks * width), 0.0);
+#pragma omp parallel for schedule(static) if (rows * channels > 32768)
+  for (int64_t b = 0; b < chunks; ++b) {
+    double* acc = partial.data() + b * width;
+    const int64_t end = b * kRowsPerChunk + kRowsPerChunk < rows ? b * kRowsPerChunk + kRowsPerChunk : rows;
+    for (int64_t r = b * kRowsPerChunk; r < end; ++r) add_row(r, acc);
+  }
+  std::vector<double> out(size_t(width), 0.0);
+  for (int64_t b = 0; b < chunks; ++b)
+    for (int64_t i = 0; i < width; ++i) out[size_t(i)] += partial[size_t(b * width + i)];
+  return out;
+}
+
+// Two passes (mean, then squared deviations from it): no cancellation, unlike sum(x^2) - mean^2.
+template <class T>
+void stats(const T* x, int64_t rows, int64_t ch, T* mean_out, T* var_out) {
+  std::vector<double> mean = channel_sums(rows, ch, 1, [&](int64_t r, double* acc) {
+    const T* row = x + r * ch;
+    for (int64_t c = 0; c < ch; ++c) acc[c] += double(row[c]);
+  });
+  for (double& m : mean) m /= double(rows);
+  std::vector<double> sq = channel_sums(rows, ch, 1, [&](int64_t r, double* acc) {
+    const T* row = x + r * ch;
+    for (int64_t c = 0; c < ch; ++c) {
+      double d = double(row[c]) - mean[size_t(c)];
+      acc[c] += d * d;
+    }
+  });
+  for (int64_t c = 0; c < ch; ++c) {
+    mean_out[c] = T(mean[size_t(c)]);
+    var_out[c] = T(sq[size_t(c)] / double(rows));
+  }
+}
+
+// Per-channel invstd, weight and bias in T (weight 1 and bias 0 when undefined).
+template <class T>
+struct ChannelParams {
+  std::vector<T> invstd, weight, bias;
+  ChannelParams(const Tensor& var, const Tensor& w, const Tensor& b, double eps, int64_t ch)
+      : invstd(size_t(ch)), weight(size_t(ch), T(1)), bias(size_t(ch), T(0)) {
+    const T* v = var.data<T>();
+    for (int64_t c = 0; c < ch; ++c) invstd[size_t(c)] = bn_invstd(v[c], T(eps));
+    if (w.defined()) weight.assign(w.data<T>(), w.data<T>() + ch);
+    if (b.defined()) bias.assign(b.data<T>(), b.data<T>() + ch);
+  }
+};
+
+template <class T>
+void apply(const T* x, int64_t rows, int64_t ch, const T* mean, const ChannelParams<T>& p, T* y) {
+#pragma omp parallel for schedule(static) if (rows * ch > 32768)
+  for (int64_t r = 0; r < rows; ++r) {
+    for (int64_t c = 0; c < ch; ++c) {
+      size_t k = size_t(c);
+      y[r * ch + c] = bn_apply(x[r * ch + c], mean[c], p.invstd[k], p.weight[k], p.bias[k]);
+    }
+  }
+}
+
+template <class T>
+void backward_reduce(const T* gy, const T* x, int64_t rows, int64_t ch, const T* mean, const T* var, double eps,
+                     T* sum_gy, T* sum_gy_xhat) {
+  std::vector<double> sums = channel_sums(rows, ch, 2, [&](int64_t r, double* acc) {
+    const T* g = gy + r * ch;
+    const T* xr = x + r * ch;
+    for (int64_t c = 0; c < ch; ++c) {
+      acc[c] += double(g[c]);
+      acc[ch + c] += double(g[c]) * (double(xr[c]) - double(mean[c]));
+    }
+  });
+  for (int64_t c = 0; c < ch; ++c) {
+    sum_gy[c] = T(sums[size_t(c)]);
+    sum_gy_xhat[c] = T(sums[size_t(ch + c)] * bn_invstd(double(var[c]), eps));
+  }
+}
+
+template <class T>
+void backward_input(const T* gy, const T* x, int64_t rows, int64_t ch, const T* mean, const ChannelParams<T>& p,
+                    const T* sum_gy, const T* sum_gy_xhat, bool batch_stats, T* gx) {
+  std::vector<T> weight_invstd(static_cast<size_t>(ch)), mean_gy(static_cast<size_t>(ch), T(0)),
+      mean_gy_xhat(static_cast<size_t>(ch), T(0));
+  for (int64_t c = 0; c < ch; ++c) {
+    size_t k = size_t(c);
+    weight_invstd[k] = p.weight[k] * p.invstd[k];
+    if (batch_stats) {
+      mean_gy[k] = sum_gy[c] / T(rows);
+      mean_gy_xhat[k] = sum_gy_xhat[c] / T(rows);
+    }
+  }
+#pragma omp parallel for schedule(static) if (rows * ch > 32768)
+  for (int64_t r = 0; r < rows; ++r) {
+    for (int64_t c = 0; c < ch; ++c) {
+      size_t k = size_t(c);
+      int64_t i = r * ch + c;
+      if (batch_stats) {
+        T xhat = (x[i] - mean[c]) * p.invstd[k];
+        gx[i] = bn_grad_input_batch(gy[i], xhat, weight_invstd[k], mean_gy[k], mean_gy_xhat[k]);
+      } else {
+        gx[i] = weight_invstd[k] * gy[i];
+      }
+    }
+  }
+}
+
+}  // namespace
+
+void batch_norm_stats_cpu(const Tensor& x, Tensor& mean, Tensor& var) {
+  auto [rows, ch] = rows_channels(x);
+  MTINET_FLOAT_TYPES(x.dtype(), T, stats(x.data<T>(), rows, ch, mean.data<T>(), var.data<T>()));
+}
+
+void batch_norm_update_running_cpu(const Tensor& mean, const Tensor& var, int64_t count, double momentum,
+                                   Tensor& running_mean, Tensor& running_var) {
+  MTINET_FLOAT_TYPES(mean.dtype(), T, {
+    const T* m = mean.data<T>();
+    const T* v = var.data<T>();
+    T* rm = running_mean.data<T>();
+    T* rv = running_var.data<T>();
+    for (int64_t c = 0; c < mean.numel(); ++c) {
+      rm[c] = bn_running_update(rm[c], m[c], T(momentum));
+      rv[c] = bn_running_update(rv[c], bn_unbiased_var(v[c], T(count)), T(momentum));
+    }
+  });
+}
+
+void batch_norm_apply_cpu(const Tensor& x, const Tensor& mean, const Tensor& var, const Tensor& weight,
+                          const Tensor& bias, double eps, Tensor& y) {
+  auto [rows, ch] = rows_channels(x);
+  MTINET_FLOAT_TYPES(x.dtype(), T, {
+    ChannelParams<T> p(var, weight, bias, eps, ch);
+    apply(x.data<T>(), rows, ch, mean.data<T>(), p, y.data<T>());
+  });
+}
+
+void batch_norm_backward_reduce_cpu(const Tensor& gy, const Tensor& x, const Tensor& mean, const Tensor& var,
+                                    double eps, Tensor& sum_gy, Tensor& sum_gy_xhat) {
+  auto [rows, ch] = rows_channels(x);
+  MTINET_FLOAT_TYPES(x.dtype(), T, backward_reduce(gy.data<T>(), x.data<T>(), rows, ch, mean.data<T>(),
+                                                   var.data<T>(), eps, sum_gy.data<T>(), sum_gy_xhat.data<T>()));
+}
+
+void batch_norm_backward_input_cpu(const Tensor& gy, const Tensor& x, const Tensor& mean, const Tensor& var,
+                                   const Tensor& weight, const Tensor& sum_gy, const Tensor& sum_gy_xhat, double eps,
+                                   bool batch_stats, Tensor& gx) {
+  auto [rows, ch] = rows_channels(x);
+  MTINET_FLOAT_TYPES(x.dtype(), T, {
+    ChannelParams<T> p(var, weight, Tensor(), eps, ch);
+    const T* sg = batch_stats ? sum_gy.data<T>() : nullptr;
+    const T* sgx = batch_stats ? sum_gy_xhat.data<T>() : nullptr;
+    backward_input(gy.data<T>(), x.data<T>(), rows, ch, mean.data<T>(), p, sg, sgx, batch_stats, gx.data<T>());
+  });
+}
+
+}  // namespace mtinet::kernels
