@@ -28,12 +28,23 @@ using nlohmann::json;
 constexpr uint64_t kLengthPrefixBytes = 8;
 constexpr uint64_t kMaxHeaderBytes = 100000000;  // the format's limit on the JSON header (100 MB)
 const char* const kMetadataKey = "__metadata__";
+// JSON nesting allowed in the header. A valid header nests 3 levels; the slack keeps messages such as "shape holds
+// [[1]]" for near misses. Without a bound, 100k nested brackets overflowed the stack in nlohmann's recursive dump()
+// when a message quoted the value.
+constexpr int kMaxHeaderDepth = 16;
 
 // Throws directly rather than via MTINET_FAIL: its file:line would always point here, while the message itself
 // names the file and the problem.
 template <class... Parts>
 [[noreturn]] void fail(const std::string& source, const Parts&... parts) {
   throw Error(detail::concat("safetensors file '", source, "': ", parts...));
+}
+
+// A JSON value as messages quote it, cut short: the header may be 100 MB and one value nearly all of it.
+std::string quote_json(const json& v) {
+  constexpr size_t kMax = 80;
+  std::string s = v.dump();
+  return s.size() <= kMax ? s : s.substr(0, kMax) + "...";
 }
 
 // --- dtypes ---
@@ -124,7 +135,7 @@ Shape parse_shape(const json& v, const std::string& tensor, const std::string& s
       fail(source, "\"shape\" of tensor '", tensor, "' holds -0, not a non-negative integer");
     }
     uint64_t u = 0;
-    if (!as_u64(d, u)) fail(source, "\"shape\" of tensor '", tensor, "' holds ", d.dump(), ", not an integer");
+    if (!as_u64(d, u)) fail(source, "\"shape\" of tensor '", tensor, "' holds ", quote_json(d), ", not an integer");
     if (u > uint64_t(std::numeric_limits<int64_t>::max())) {
       fail(source, "\"shape\" of tensor '", tensor, "' has the dimension ", u, ", too large");
     }
@@ -157,14 +168,14 @@ Entry parse_entry(const std::string& name, const json& v, uint64_t data_size, co
   Entry e;
   e.name = name;
   const json& dt = v["dtype"];
-  if (!dt.is_string()) fail(source, "\"dtype\" of tensor '", name, "' is ", dt.dump(), ", not a string");
+  if (!dt.is_string()) fail(source, "\"dtype\" of tensor '", name, "' is ", quote_json(dt), ", not a string");
   e.dtype = parse_dtype(dt.get<std::string>(), name, source);
   e.shape = parse_shape(v["shape"], name, source);
   uint64_t nbytes = shape_bytes(e.shape, e.dtype, name, source);
 
   const json& off = v["data_offsets"];
   if (!off.is_array() || off.size() != 2 || !as_u64(off[0], e.begin) || !as_u64(off[1], e.end)) {
-    fail(source, "\"data_offsets\" of tensor '", name, "' is ", off.dump(),
+    fail(source, "\"data_offsets\" of tensor '", name, "' is ", quote_json(off),
          ", not an array of two non-negative integers");
   }
   if (e.end < e.begin) {
@@ -185,10 +196,10 @@ Entry parse_entry(const std::string& name, const json& v, uint64_t data_size, co
 std::map<std::string, std::string> parse_metadata(const json& v, const std::string& source) {
   std::map<std::string, std::string> out;
   if (v.is_null()) return out;  // the reference implementation reads null as "no metadata"
-  if (!v.is_object()) fail(source, "\"__metadata__\" is ", v.dump(), ", not a JSON object");
+  if (!v.is_object()) fail(source, "\"__metadata__\" is ", quote_json(v), ", not a JSON object");
   for (const auto& item : v.items()) {
     if (!item.value().is_string()) {
-      fail(source, "\"__metadata__\" value for key '", item.key(), "' is ", item.value().dump(), ", not a string");
+      fail(source, "\"__metadata__\" value for key '", item.key(), "' is ", quote_json(item.value()), ", not a string");
     }
     out[item.key()] = item.value().get<std::string>();
   }
@@ -227,7 +238,12 @@ Header parse_header(const uint8_t* text, uint64_t n, uint64_t data_size, const s
   // nlohmann keeps the last of duplicate keys silently; track the keys of every open object to reject them.
   std::vector<std::set<std::string>> open_objects;
   std::string duplicate;
-  json::parser_callback_t track_keys = [&](int, json::parse_event_t event, json& parsed) {
+  json::parser_callback_t track_keys = [&](int depth, json::parse_event_t event, json& parsed) {
+    bool opens = event == json::parse_event_t::object_start || event == json::parse_event_t::array_start;
+    if (opens && depth >= kMaxHeaderDepth) {
+      fail(source, "header is nested more than ", kMaxHeaderDepth, " levels deep (a valid one has 3: the header, ",
+           "a tensor entry, its shape)");
+    }
     if (event == json::parse_event_t::object_start) open_objects.emplace_back();
     if (event == json::parse_event_t::object_end) open_objects.pop_back();
     if (event == json::parse_event_t::key && !open_objects.back().insert(parsed.get<std::string>()).second &&

@@ -2,63 +2,14 @@
 
 #include <algorithm>
 #include <cstring>
-#include <regex>
+#include <limits>
 
 #include "core/file_io.h"
+#include "data/npy_header.h"
 
 namespace mtinet {
 
 namespace {
-
-struct NpyHeader {
-  char endian = '<';  // '<', '>' or '|'
-  char kind = 'f';    // f, i, u, b
-  int item_size = 4;
-  bool fortran = false;
-  Shape shape;
-};
-
-// Extracts the value text of 'key' from the header dict literal.
-std::string dict_value(const std::string& h, const std::string& key, const std::string& source) {
-  std::regex re("['\"]" + key + "['\"]\\s*:\\s*('[^']*'|\"[^\"]*\"|True|False|\\([^)]*\\))");
-  std::smatch m;
-  MTINET_CHECK(std::regex_search(h, m, re), "'", source, "': .npy header has no valid '", key, "' entry: ", h);
-  return m[1].str();
-}
-
-NpyHeader parse_header(const std::string& h, const std::string& source) {
-  MTINET_CHECK(!h.empty() && h.find('{') != std::string::npos && h.find('}') != std::string::npos, "'", source,
-               "': .npy header is not a dict: ", h);
-  NpyHeader out;
-  std::string descr = dict_value(h, "descr", source);
-  descr = descr.substr(1, descr.size() - 2);
-  MTINET_CHECK(descr.size() >= 3 && std::strchr("<>|=", descr[0]) && std::strchr("fiub", descr[1]), "'", source,
-               "': unsupported .npy dtype '", descr, "' (structured or non-numeric arrays are not supported)");
-  out.endian = descr[0] == '=' ? '<' : descr[0];
-  out.kind = descr[1];
-  try {
-    out.item_size = std::stoi(descr.substr(2));
-  } catch (...) {
-    MTINET_FAIL("'", source, "': bad .npy dtype size in '", descr, "'");
-  }
-  std::string fortran = dict_value(h, "fortran_order", source);
-  out.fortran = fortran == "True";
-  std::string shape = dict_value(h, "shape", source);
-  std::string inner = shape.substr(1, shape.size() - 2);
-  size_t pos = 0;
-  while (pos < inner.size()) {
-    size_t comma = inner.find(',', pos);
-    std::string item = inner.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
-    item.erase(std::remove_if(item.begin(), item.end(), ::isspace), item.end());
-    if (!item.empty()) {
-      MTINET_CHECK(std::all_of(item.begin(), item.end(), ::isdigit), "'", source, "': bad .npy shape ", shape);
-      out.shape.push_back(std::stoll(item));
-    }
-    if (comma == std::string::npos) break;
-    pos = comma + 1;
-  }
-  return out;
-}
 
 DType target_dtype(const NpyHeader& h, const std::string& source) {
   char k = h.kind;
@@ -115,19 +66,41 @@ Out read_element(const uint8_t* p, const NpyHeader& h) {
   }
 }
 
-// Index in a Fortran-order buffer of the element at C-order index i.
-int64_t fortran_index(int64_t i, const Shape& shape) {
-  int64_t idx = 0, stride = 1;
-  std::vector<int64_t> coord(shape.size());
-  for (size_t d = shape.size(); d-- > 0;) {
-    coord[d] = i % shape[d];
-    i /= shape[d];
+// Bytes of data the shape needs, failing where the element or byte count overflows: an unchecked product wrapped
+// around, so a crafted shape such as (65536, 2**48 + 1) matched a small file and the reader ran far past it.
+uint64_t data_bytes(const NpyHeader& h, const std::string& source) {
+  uint64_t numel = 1, bytes = 0;
+  for (int64_t d : h.shape) {
+    MTINET_CHECK(!__builtin_mul_overflow(numel, uint64_t(d), &numel) &&
+                     numel <= uint64_t(std::numeric_limits<int64_t>::max()),
+                 "'", source, "': .npy shape ", shape_str(h.shape), " has too many elements (the count overflows)");
   }
-  for (size_t d = 0; d < shape.size(); ++d) {
-    idx += coord[d] * stride;
-    stride *= shape[d];
+  MTINET_CHECK(!__builtin_mul_overflow(numel, uint64_t(h.item_size), &bytes), "'", source, "': .npy shape ",
+               shape_str(h.shape), " of ", h.kind, h.item_size, " has too many bytes (the count overflows)");
+  return bytes;
+}
+
+// Visits the elements in C order and passes each one's index in the file, which for Fortran order is found by
+// stepping an odometer over precomputed strides (no per-element division or allocation).
+template <class Fn>
+void for_each_source_index(const NpyHeader& h, int64_t n, Fn&& fn) {
+  if (!h.fortran) {
+    for (int64_t i = 0; i < n; ++i) fn(i, i);
+    return;
   }
-  return idx;
+  size_t nd = h.shape.size();
+  std::vector<int64_t> coord(nd, 0), stride(nd, 1);  // stride of each dimension in the Fortran-order file
+  for (size_t d = 1; d < nd; ++d) stride[d] = stride[d - 1] * h.shape[d - 1];  // bounded by n: no overflow
+  int64_t j = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    fn(i, j);
+    for (size_t d = nd; d-- > 0;) {
+      j += stride[d];
+      if (++coord[d] < h.shape[d]) break;
+      j -= coord[d] * stride[d];
+      coord[d] = 0;
+    }
+  }
 }
 
 }  // namespace
@@ -143,16 +116,14 @@ Tensor parse_npy(const uint8_t* data, size_t size, const std::string& source) {
   for (size_t i = 0; i < len_bytes; ++i) header_len |= size_t(data[8 + i]) << (8 * i);
   size_t data_start = 8 + len_bytes + header_len;
   MTINET_CHECK(data_start <= size, "'", source, "': .npy header length ", header_len, " exceeds the file size ", size);
-  NpyHeader h = parse_header(std::string(reinterpret_cast<const char*>(data) + 8 + len_bytes, header_len), source);
+  NpyHeader h = parse_npy_header(std::string(reinterpret_cast<const char*>(data) + 8 + len_bytes, header_len), source);
   DType dt = target_dtype(h, source);
-  int64_t n = shape_numel(h.shape);
-  size_t need = size_t(n) * size_t(h.item_size);
+  uint64_t need = data_bytes(h, source);
   MTINET_CHECK(size - data_start == need, "'", source, "': .npy data is ", size - data_start, " bytes but shape ",
                shape_str(h.shape), " of ", h.kind, h.item_size, " needs ", need);
   Tensor t = Tensor::empty(h.shape, dt);
   const uint8_t* src = data + data_start;
-  for (int64_t i = 0; i < n; ++i) {
-    int64_t j = h.fortran ? fortran_index(i, h.shape) : i;
+  for_each_source_index(h, t.numel(), [&](int64_t i, int64_t j) {
     const uint8_t* p = src + j * h.item_size;
     switch (dt) {
       case DType::F32: t.data<float>()[i] = read_element<float>(p, h); break;
@@ -161,7 +132,7 @@ Tensor parse_npy(const uint8_t* data, size_t size, const std::string& source) {
       case DType::I32: t.data<int32_t>()[i] = read_element<int32_t>(p, h); break;
       default: t.data<int64_t>()[i] = read_element<int64_t>(p, h); break;
     }
-  }
+  });
   return t;
 }
 

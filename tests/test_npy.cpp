@@ -76,3 +76,79 @@ TEST_CASE("npy: malformed files are rejected with the file name and the problem"
   check_rejected(npy_bytes("not a dict", 8), "not a dict");
   CHECK_THROWS_WITH_AS(load_npy("/nonexistent/depth.npy"), doctest::Contains("/nonexistent/depth.npy"), Error);
 }
+
+namespace {
+// A version 2.0 file (4-byte header length), for headers longer than the 255 bytes npy_bytes allows.
+std::vector<uint8_t> npy2_bytes(const std::string& header, size_t data_bytes) {
+  std::vector<uint8_t> out = {0x93, 'N', 'U', 'M', 'P', 'Y', 2, 0};
+  for (int i = 0; i < 4; ++i) out.push_back(uint8_t(header.size() >> (8 * i)));
+  out.insert(out.end(), header.begin(), header.end());
+  out.resize(out.size() + data_bytes, 0);
+  return out;
+}
+
+const std::string kRegressions = MTINET_FIXTURE_DIR "/../fuzz/regressions/npy/";
+}  // namespace
+
+TEST_CASE("npy: an element count that overflows is rejected before any read (fuzz regression)") {
+  // 65536 * (2**48 + 1) wraps to 65536 in int64, which 65536 bytes of u1 matched: the Fortran-order reader then ran
+  // gigabytes past the data (SIGSEGV). Now the count is checked without overflow.
+  check_rejected(npy_bytes("{'descr': '|u1', 'fortran_order': True, 'shape': (65536, 281474976710657), }", 65536),
+                 "shape [65536, 281474976710657] has too many elements (the count overflows)");
+  check_rejected(npy_bytes("{'descr': '|u1', 'fortran_order': False, 'shape': (4, 4611686018427387905), }", 4),
+                 "has too many elements");
+  // The element count fits but the byte count does not.
+  check_rejected(npy_bytes("{'descr': '<f8', 'fortran_order': False, 'shape': (4611686018427387904,), }", 0),
+                 "has too many bytes (the count overflows)");
+  // A zero dimension makes any other dimension fine, as long as the product never overflows on the way.
+  std::vector<uint8_t> empty = npy_bytes("{'descr': '<f4', 'fortran_order': True, 'shape': (0, 1000000000), }", 0);
+  CHECK(parse_npy(empty.data(), empty.size(), "empty.npy").shape() == Shape{0, 1000000000});
+  const std::string path = kRegressions + "fortran_numel_overflow.npy";
+  const std::string want = path + "': .npy shape [65536, 281474976710657] has too many elements";
+  CHECK_THROWS_WITH_AS(load_npy(path), doctest::Contains(want.c_str()), Error);
+}
+
+TEST_CASE("npy: a dimension too big for int64 is rejected with mtinet::Error (fuzz regression)") {
+  // std::stoll threw std::out_of_range, reported as "error: stoll" with no file name.
+  check_rejected(npy_bytes("{'descr': '<f4', 'fortran_order': False, 'shape': (99999999999999999999,), }", 0),
+                 "a dimension does not fit in 64 bits");
+  check_rejected(npy_bytes("{'descr': '<f4', 'fortran_order': False, 'shape': (9223372036854775808,), }", 0),
+                 "a dimension does not fit in 64 bits");
+  const std::string path = kRegressions + "dim_exceeds_int64.npy";
+  const std::string want = path + "': bad .npy shape (99999999999999999999,): a dimension does not fit in 64 bits";
+  CHECK_THROWS_WITH_AS(load_npy(path), doctest::Contains(want.c_str()), Error);
+}
+
+TEST_CASE("npy: long headers parse without recursion (fuzz regression)") {
+  // std::regex recursed once per character of a quoted value and overflowed the stack from ~30 KB on.
+  std::string long_descr = "{'descr': '<f4" + std::string(200000, 'x') + "', 'fortran_order': False, 'shape': (1,), }";
+  std::vector<uint8_t> v = npy2_bytes(long_descr, 4);
+  check_rejected(v, "unsupported .npy dtype '<f4xxx");
+  try {
+    parse_npy(v.data(), v.size(), "bad.npy");
+  } catch (const Error& e) {
+    CHECK(std::string(e.what()).size() < 600);  // the message quotes the start of the value only
+  }
+  // A valid header padded far beyond NumPy's 64 bytes still reads.
+  std::vector<uint8_t> padded =
+      npy2_bytes("{'descr': '<i4', 'fortran_order': False, 'shape': (1,), }" + std::string(300000, ' ') + "\n", 4);
+  padded.back() = 7;
+  CHECK(parse_npy(padded.data(), padded.size(), "padded.npy").to_double_vector() == std::vector<double>{7 << 24});
+}
+
+TEST_CASE("npy: the header dict must be exactly NumPy's") {
+  check_rejected(npy_bytes("{'descr': '<f4', 'fortran_order': False, 'shape': (1,), 'x': 1}", 4),
+                 "unknown key 'x'");
+  check_rejected(npy_bytes("{'descr': '<f4', 'descr': '<f4', 'fortran_order': False, 'shape': (1,)}", 4),
+                 "the key 'descr' twice");
+  check_rejected(npy_bytes("{'descr': '<f4', 'shape': (1,)}", 4), "no valid 'fortran_order' entry");
+  check_rejected(npy_bytes("{'descr': '<f4', 'fortran_order': 0, 'shape': (1,)}", 4), "should be True or False");
+  check_rejected(npy_bytes("{'descr': [('a', '<f4')], 'fortran_order': False, 'shape': (1,)}", 4),
+                 "structured arrays are not supported");
+  check_rejected(npy_bytes("{'descr': '<f4', 'fortran_order': False, 'shape': (1,)} x", 4), "text after the dict");
+  check_rejected(npy_bytes("{'descr': '<f4', 'fortran_order': False, 'shape': (1 2)}", 4), "bad .npy shape (1 2)");
+  // Double quotes, no trailing comma, no spaces: still NumPy's dict.
+  std::vector<uint8_t> v = npy_bytes("{\"descr\":\"<i2\",\"fortran_order\":False,\"shape\":(1,)}", 2);
+  v.back() = 1;
+  CHECK(parse_npy(v.data(), v.size(), "dq.npy").to_double_vector() == std::vector<double>{256});
+}

@@ -440,3 +440,26 @@ TEST_CASE("safetensors: corrupting any header byte fails cleanly with mtinet::Er
   }
   CHECK(rejected > 0);
 }
+
+TEST_CASE("safetensors rejects deeply nested headers without recursing (fuzz regression)") {
+  // 200000 levels: quoting the shape in the message (json::dump, recursive) overflowed an 8 MB stack at ~100000.
+  const size_t depth = 200000;
+  expect_bad(make_file("{" + entry("t", "U8", std::string(depth, '[') + std::string(depth, ']'), 0, 0) + "}", 0),
+             "header is nested more than 16 levels deep");
+  // A near miss still gets the precise message about its shape.
+  expect_bad(make_file("{" + entry("t", "U8", "[[1]]", 0, 1) + "}", 1), "holds [1], not an integer");
+  // The committed crash input (tests/fuzz/regressions) fails the same way through the file reader.
+  const std::string path =
+      MTINET_FIXTURE_DIR "/../fuzz/regressions/safetensors/deeply_nested_shape.safetensors";
+  const std::string want = path + "': header is nested more than 16 levels deep";
+  CHECK_THROWS_WITH_AS(load_safetensors(path), doctest::Contains(want.c_str()), Error);
+}
+
+TEST_CASE("safetensors messages quote long values cut short") {
+  // A 100 MB header may be one huge value: the message shows its start, not all of it.
+  std::string huge = "[\"" + std::string(100000, 'x') + "\"]";
+  std::string msg = error_of(make_file("{\"t\":{\"dtype\":" + huge + ",\"shape\":[1],\"data_offsets\":[0,1]}}", 1));
+  CHECK(msg.find("\"dtype\" of tensor 't' is [\"xxxx") != std::string::npos);
+  CHECK(msg.find("..., not a string") != std::string::npos);
+  CHECK(msg.size() < 300);
+}

@@ -52,8 +52,18 @@ std::string parse_error_detail(const nlohmann::json::parse_error& e) {
 
 nlohmann::json read_json_file(const std::string& path, const std::string& what) {
   std::string text = read_text(path, what);
+  // A config is a few levels deep. nlohmann parses any depth, but dumping a value nested ~100k levels (as error
+  // messages do) overflows the stack: found by fuzzing (tests/fuzz/regressions/config).
+  constexpr int kMaxDepth = 64;
+  int too_deep_at = -1;
+  nlohmann::json::parser_callback_t depth_guard = [&](int depth, nlohmann::json::parse_event_t, nlohmann::json&) {
+    if (depth > kMaxDepth && too_deep_at < 0) too_deep_at = depth;
+    return too_deep_at < 0;  // once too deep, discard everything: the result is refused below
+  };
   try {
-    return nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/true, /*ignore_comments=*/true);
+    nlohmann::json j = nlohmann::json::parse(text, depth_guard, /*allow_exceptions=*/true, /*ignore_comments=*/true);
+    MTINET_CHECK(too_deep_at < 0, what, " ", path, ": JSON nested more than ", kMaxDepth, " levels deep");
+    return j;
   } catch (const nlohmann::json::parse_error& e) {
     // e.byte counts the characters read, the offending one included.
     TextPosition p = text_position(text, e.byte > 0 ? e.byte - 1 : 0);

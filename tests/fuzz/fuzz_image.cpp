@@ -1,0 +1,21 @@
+// Fuzz target: image decoding through stb_image, as load_image does it for a file of unknown extension (PNG or
+// JPEG accepted), once keeping the file's channels (segmentation labels) and once converting to RGB (images).
+#include "data/image.h"
+#include "tests/fuzz/fuzz_targets.h"
+
+namespace mtinet::fuzz {
+
+int fuzz_image(const uint8_t* data, size_t size) {
+  for (int channels : {0, 3}) {
+    try {
+      decode_image(data, size, "fuzz.img", ImageFormat::PngOrJpeg, channels);
+    } catch (const Error&) {
+      // A rejected file is the expected outcome for most inputs.
+    }
+  }
+  return 0;
+}
+
+}  // namespace mtinet::fuzz
+
+MTINET_FUZZ_MAIN(fuzz_image)
