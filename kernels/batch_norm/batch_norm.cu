@@ -1,6 +1,9 @@
 // CUDA kernels for batch normalisation (f32). Per-channel sums are deterministic: each block sums a fixed chunk of
 // rows for 32 channels into its own partial (a fixed tree over its row lanes), then one block per channel adds the
-// chunk partials in a fixed order, in double. No float atomics, so repeated runs give identical bits.
+// chunk partials in a fixed order. No float atomics, so repeated runs give identical bits. Every term and sum is in
+// double, as on the CPU (batch_norm_cpu.cpp): the gradient sums cancel to a small fraction of their terms after a
+// train-mode BatchNorm, and f32 partials there made the first H200 run's bias gradients ~20x less accurate than the
+// CPU's; double costs nothing measurable in a memory-bound pass.
 #include <cstdint>
 
 #include "core/cuda_runtime.h"
@@ -28,14 +31,14 @@ const float* ptr_or_null(const Tensor& t) { return t.defined() ? t.data<float>()
 struct SumX {
   static constexpr int K = 1;
   const float* x;
-  __device__ void operator()(int64_t i, int64_t, float* acc) const { acc[0] += x[i]; }
+  __device__ void operator()(int64_t i, int64_t, double* acc) const { acc[0] += double(x[i]); }
 };
 struct SumSquaredDeviation {
   static constexpr int K = 1;
   const float* x;
   const float* mean;
-  __device__ void operator()(int64_t i, int64_t c, float* acc) const {
-    float d = x[i] - mean[c];
+  __device__ void operator()(int64_t i, int64_t c, double* acc) const {
+    double d = double(x[i]) - double(mean[c]);
     acc[0] += d * d;
   }
 };
@@ -44,22 +47,22 @@ struct SumGradTerms {  // sum(gy) and sum(gy * (x - mean)); the second is scaled
   const float* gy;
   const float* x;
   const float* mean;
-  __device__ void operator()(int64_t i, int64_t c, float* acc) const {
-    acc[0] += gy[i];
-    acc[1] += gy[i] * (x[i] - mean[c]);
+  __device__ void operator()(int64_t i, int64_t c, double* acc) const {
+    acc[0] += double(gy[i]);
+    acc[1] += double(gy[i]) * (double(x[i]) - double(mean[c]));
   }
 };
 
 // partial[(k*chunks + chunk)*ch + c] = sum over the chunk's rows of term k. Grid (chunks, ceil(ch/32)).
 template <class Term>
-__global__ void channel_partials_kernel(Term term, int64_t rows, int64_t ch, int64_t chunks, float* partial) {
+__global__ void channel_partials_kernel(Term term, int64_t rows, int64_t ch, int64_t chunks, double* partial) {
   constexpr int K = Term::K;
-  __shared__ float lanes[K][kLanesY][kLanesX];
+  __shared__ double lanes[K][kLanesY][kLanesX];
   const int tx = threadIdx.x, ty = threadIdx.y;
   const int64_t c = int64_t(blockIdx.y) * kLanesX + tx;
   const int64_t chunk = blockIdx.x;
-  float acc[K];
-  for (int k = 0; k < K; ++k) acc[k] = 0.f;
+  double acc[K];
+  for (int k = 0; k < K; ++k) acc[k] = 0.0;
   if (c < ch) {
     const int64_t begin = chunk * kChunkRows;
     const int64_t end = begin + kChunkRows < rows ? begin + kChunkRows : rows;
@@ -100,12 +103,12 @@ struct StoreGradSums {
 
 // One block per (channel, quantity): adds the chunk partials in a fixed order, in double. Grid (ch, K).
 template <class Store>
-__global__ void channel_final_kernel(const float* partial, int64_t chunks, int64_t ch, Store store) {
+__global__ void channel_final_kernel(const double* partial, int64_t chunks, int64_t ch, Store store) {
   __shared__ double lanes[kFinalThreads];
   const int64_t c = blockIdx.x;
   const int k = blockIdx.y;
   double acc = 0;
-  for (int64_t b = threadIdx.x; b < chunks; b += kFinalThreads) acc += double(partial[(k * chunks + b) * ch + c]);
+  for (int64_t b = threadIdx.x; b < chunks; b += kFinalThreads) acc += partial[(k * chunks + b) * ch + c];
   lanes[threadIdx.x] = acc;
   __syncthreads();
   for (int s = kFinalThreads / 2; s > 0; s /= 2) {
@@ -120,13 +123,13 @@ template <class Term, class Store>
 void channel_sums(const Term& term, int64_t rows, int64_t ch, const Store& store) {
   if (ch == 0) return;
   const int64_t chunks = chunks_of(rows > 0 ? rows : 1);
-  Tensor partial = Tensor::empty(Shape{Term::K * chunks * ch}, DType::F32, Device::CUDA);
+  Tensor partial = Tensor::empty(Shape{Term::K * chunks * ch}, DType::F64, Device::CUDA);
   dim3 block(kLanesX, kLanesY);
   dim3 grid(unsigned(chunks), unsigned((ch + kLanesX - 1) / kLanesX));
-  channel_partials_kernel<<<grid, block, 0, cuda::stream()>>>(term, rows, ch, chunks, partial.data<float>());
+  channel_partials_kernel<<<grid, block, 0, cuda::stream()>>>(term, rows, ch, chunks, partial.data<double>());
   MTINET_CUDA_LAUNCH_CHECK("channel_partials_kernel");
   channel_final_kernel<<<dim3(unsigned(ch), unsigned(Term::K)), kFinalThreads, 0, cuda::stream()>>>(
-      partial.data<float>(), chunks, ch, store);
+      partial.data<double>(), chunks, ch, store);
   MTINET_CUDA_LAUNCH_CHECK("channel_final_kernel");
 }
 
