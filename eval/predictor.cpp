@@ -11,6 +11,7 @@
 #include "data/colormap.h"
 #include "data/image.h"
 #include "eval/evaluate.h"
+#include "train/weights_file.h"
 
 namespace mtinet {
 
@@ -22,7 +23,7 @@ Predictor::Predictor(const ModelConfig& config, const std::string& weights, int6
   MTINET_CHECK(input_h > 0 && input_w > 0 && input_h % 32 == 0 && input_w % 32 == 0, "predict: the input size ",
                input_h, "x", input_w, " (data.size) must be divisible by 32 (MTI-Net upsamples by 2 four times)");
   model_ = build_model(config_);
-  SafetensorsContents file = load_safetensors(weights);  // names the file when missing or malformed
+  SafetensorsContents file = load_weights(weights);  // safetensors or .pth; names the file when missing or malformed
   try {
     model_->load_state_dict(file, /*strict=*/true);
   } catch (const Error& e) {

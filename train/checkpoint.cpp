@@ -22,6 +22,15 @@ CheckpointPaths checkpoint_paths(const std::string& dir, int64_t step) {
   return {dir + "/" + name + kWeightsSuffix, dir + "/" + name + kStateSuffix};
 }
 
+namespace {
+constexpr const char* kStateFormat = "mtinet-training-state-1";  // a state file's "format" metadata
+}  // namespace
+
+bool is_training_state(const SafetensorsContents& file) {
+  auto format = file.metadata.find("format");
+  return format != file.metadata.end() && format->second == kStateFormat;
+}
+
 CheckpointPaths checkpoint_paths_of_state(const std::string& state_path) {
   const std::string suffix = kStateSuffix;
   size_t n = state_path.size();
@@ -32,7 +41,7 @@ CheckpointPaths checkpoint_paths_of_state(const std::string& state_path) {
 
 void write_training_state(const std::string& path, const TrainingState& s, const std::string& config_json) {
   std::map<std::string, std::string> meta = {
-      {"format", "mtinet-training-state-1"},
+      {"format", kStateFormat},
       {"step", std::to_string(s.step)},
       {"loader_epoch", std::to_string(s.loader.epoch)},
       {"loader_next_batch", std::to_string(s.loader.next_batch)},

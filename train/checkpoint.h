@@ -8,6 +8,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/safetensors.h"
 #include "core/tensor.h"
 #include "data/loader.h"
 
@@ -30,6 +31,8 @@ CheckpointPaths checkpoint_paths_of_state(const std::string& state_path);
 // beside complete weights. Then removes checkpoints older than the newest keep_last.
 void write_training_state(const std::string& path, const TrainingState& s, const std::string& config_json);
 TrainingState read_training_state(const std::string& path);
+// True for the contents of a state file (its "format" metadata), e.g. to refuse one passed as weights.
+bool is_training_state(const SafetensorsContents& file);
 void prune_checkpoints(const std::string& dir, int keep_last);
 // The newest complete checkpoint in dir (both files present), if any.
 std::optional<CheckpointPaths> latest_checkpoint(const std::string& dir);

@@ -16,6 +16,7 @@
 #include "train/loss_readback.h"
 #include "train/progress.h"
 #include "train/task_losses.h"
+#include "train/weights_file.h"
 
 namespace mtinet {
 
@@ -77,13 +78,13 @@ Trainer::Trainer(TrainConfig cfg) : cfg_(std::move(cfg)) {
   MTINET_CHECK(!(dtype_ == DType::F64 && device_ == Device::CUDA), "f64 training runs on the CPU only");
   model_ = build_model(cfg_.model);
   if (!cfg_.backbone_weights.empty()) {
-    SafetensorsContents file = load_safetensors(cfg_.backbone_weights);
+    SafetensorsContents file = load_weights(cfg_.backbone_weights);
     LoadReport r = load_hrnet_pretrained(model_->backbone(), file);
     std::printf("backbone weights '%s': %zu tensors loaded, %zu skipped (classification head), %zu counters kept\n",
                 cfg_.backbone_weights.c_str(), r.loaded.size(), file.tensors.size() - r.loaded.size(),
                 r.missing.size());
   }
-  if (!cfg_.init_weights.empty()) model_->load_state_dict(load_safetensors(cfg_.init_weights), /*strict=*/true);
+  if (!cfg_.init_weights.empty()) model_->load_state_dict(load_weights(cfg_.init_weights), /*strict=*/true);
   model_->to(dtype_);
   model_->to(device_);
   const TaskSet& tasks = model_->tasks();
