@@ -57,6 +57,22 @@ class PoisonGuard {
 #endif
 };
 
+#ifdef MTINET_WITH_CUDA
+// Sets one of the CUDA runtime's switches (cuda::set_tf32, cuda::set_deterministic, ...) for its lifetime and then
+// restores the previous value.
+class SwitchGuard {
+ public:
+  SwitchGuard(bool (*get)(), void (*set)(bool), bool on) : set_(set), previous_(get()) { set_(on); }
+  ~SwitchGuard() { set_(previous_); }
+  SwitchGuard(const SwitchGuard&) = delete;
+  SwitchGuard& operator=(const SwitchGuard&) = delete;
+
+ private:
+  void (*set_)(bool);
+  bool previous_;
+};
+#endif
+
 // `count` f32 CPU tensors of `shape`, uniform in [lo, hi), requiring grad.
 inline std::vector<Tensor> random_f32_inputs(int count, const Shape& shape, Rng& rng, double lo = -1.0,
                                              double hi = 1.0) {

@@ -78,15 +78,6 @@ Trained train_on(Device dev, bool move_before_packing) {
 }
 
 #ifdef MTINET_WITH_CUDA
-// Deterministic cuDNN algorithms for its lifetime, whatever the environment says: two runs must agree bit for bit.
-class Deterministic {
- public:
-  Deterministic() : previous_(cuda::deterministic()) { cuda::set_deterministic(true); }
-  ~Deterministic() { cuda::set_deterministic(previous_); }
-
- private:
-  bool previous_;
-};
 #endif
 
 }  // namespace
@@ -162,7 +153,8 @@ TEST_CASE("cuda: the trainer trains uncertainty weighting's own log-variances on
 TEST_CASE("cuda: losses read back one step late log exactly what immediate reads log") {
   if (skip_without_gpu()) return;
 #ifdef MTINET_WITH_CUDA
-  Deterministic deterministic;
+  // Deterministic cuDNN algorithms whatever the environment says: the two runs must agree bit for bit.
+  SwitchGuard deterministic(cuda::deterministic, cuda::set_deterministic, true);
 #endif
   auto run = [](int64_t lag) {
     std::string dir = fresh_dir("mtinet_cuda_run_lag" + std::to_string(lag));

@@ -23,7 +23,6 @@
 #include <string>
 #include <vector>
 
-#include "core/ops.h"
 #include "core/parameter_set.h"
 #include "core/rng.h"
 #include "cuda_parity.h"
@@ -55,15 +54,6 @@ double allowed_error(double cpu_err) {
 
 using Record = std::map<std::string, Tensor>;  // every checked tensor, by name, as CPU f64
 
-class Tf32Off {
- public:
-  Tf32Off() : previous_(cuda::tf32_enabled()) { cuda::set_tf32(false); }
-  ~Tf32Off() { cuda::set_tf32(previous_); }
-
- private:
-  bool previous_;
-};
-
 Tensor host64(const Tensor& t) { return t.detach().to(Device::CPU).to(DType::F64); }
 
 std::map<std::string, Tensor> batch_for(const std::map<std::string, Tensor>& batch64, DType dt, Device dev) {
@@ -93,12 +83,7 @@ Record train_step(const nlohmann::json& cfg, const std::map<std::string, Tensor>
   for (size_t s = 0; s < out.deep_supervision.size(); ++s)
     for (const auto& [task, t] : out.deep_supervision[s]) r["deep" + std::to_string(s) + "." + task] = host64(t);
   const TaskSet& tasks = model->tasks();
-  TaskLosses losses = compute_task_losses(tasks, out, batch);
-  Tensor total;
-  for (const auto& [task, l] : losses.per_task) {
-    Tensor weighted = ops::scale(l, tasks.spec(task).loss_weight);
-    total = total.defined() ? ops::add(total, weighted) : weighted;
-  }
+  Tensor total = fixed_weighted_total(tasks, compute_task_losses(tasks, out, batch));
   params.zero_grad();
   total.backward();
   r["loss"] = host64(total);
@@ -118,7 +103,7 @@ void check_step_matches_cpu(const nlohmann::json& cfg, int64_t n, int64_t h, int
   std::shared_ptr<MultiTaskNetwork> probe = build_model(ModelConfig::from_json(cfg));
   std::map<std::string, Tensor> batch64 = synthetic_batch(probe->tasks(), n, h, w, rng, DType::F64, Device::CPU);
 
-  Tf32Off plain_f32;
+  SwitchGuard plain_f32(cuda::tf32_enabled, cuda::set_tf32, false);
   Record truth = train_step(cfg, batch64, DType::F64, Device::CPU);
   Record cpu = train_step(cfg, batch64, DType::F32, Device::CPU);
   Record gpu;

@@ -16,7 +16,6 @@
 
 #include "core/autograd.h"
 #include "core/device.h"
-#include "core/ops.h"
 #include "core/parameter_set.h"
 #include "core/profiler.h"
 #include "core/rng.h"
@@ -76,12 +75,7 @@ struct TrainStep {
     const TaskSet& tasks = model.tasks();
     params.zero_grad();
     ModelOutput out = model.forward(batch.at("image"));
-    TaskLosses losses = compute_task_losses(tasks, out, batch);
-    Tensor total;
-    for (const auto& [name, l] : losses.per_task) {
-      Tensor weighted = ops::scale(l, tasks.spec(name).loss_weight);
-      total = total.defined() ? ops::add(total, weighted) : weighted;
-    }
+    Tensor total = fixed_weighted_total(tasks, compute_task_losses(tasks, out, batch));
     total.backward();
     optimizer.step(lr);
     return total.detach();

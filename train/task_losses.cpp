@@ -48,4 +48,13 @@ TaskLosses compute_task_losses(const TaskSet& tasks, const ModelOutput& out,
   return result;
 }
 
+Tensor fixed_weighted_total(const TaskSet& tasks, const TaskLosses& losses) {
+  Tensor total;
+  for (const auto& [task, l] : losses.per_task) {
+    Tensor weighted = ops::scale(l, tasks.spec(task).loss_weight);
+    total = total.defined() ? ops::add(total, weighted) : weighted;
+  }
+  return total;
+}
+
 }  // namespace mtinet

@@ -25,4 +25,8 @@ struct TaskLosses {
 TaskLosses compute_task_losses(const TaskSet& tasks, const ModelOutput& out,
                                const std::map<std::string, Tensor>& labels);
 
+// sum_t w_t L_t with each task's fixed loss weight (TaskSpec::loss_weight): the reference's total without a
+// balancing method, as benchmarks and tests use it.
+Tensor fixed_weighted_total(const TaskSet& tasks, const TaskLosses& losses);
+
 }  // namespace mtinet
