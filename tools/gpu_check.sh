@@ -31,7 +31,7 @@ START=$SECONDS
 ORIG_LD_LIBRARY_PATH="${LD_LIBRARY_PATH:-}"  # PyTorch loads its own cuDNN and refuses a different one on the path
 mkdir -p "$LOGS"
 rm -f "$LOGS"/*.log "$LOGS"/*.txt
-cd "$ROOT"
+cd "$ROOT" || exit 1
 
 ROWS=()
 FAILING=()
@@ -125,10 +125,20 @@ if [[ -f "$BUNDLE" ]]; then
   export LD_LIBRARY_PATH="$LD_LIBRARY_PATH:$BIN/lib"  # after CUDA's: only fills in what the machine lacks
   MTINET="$BIN/bin/mtinet"
   TESTS="$BIN/bin/mtinet_tests"
-  row "binaries" "ok" $((SECONDS - t0)) "from the archive: $(head -n1 "$BIN/BUILD_INFO")"
+  built_from="$(head -n1 "$BIN/BUILD_INFO")"
+  head_commit="$(git rev-parse HEAD 2>/dev/null || echo unknown)"  # unknown where the tree came without .git
+  # An archive packed before the last commit tests old code: say so rather than pass silently.
+  if [[ "$built_from" == "commit $head_commit" || "$head_commit" == unknown ]]; then
+    row "binaries" "ok" $((SECONDS - t0)) "from the archive: $built_from"
+  else
+    row "binaries" "STALE" $((SECONDS - t0)) "archive $built_from, tree at $head_commit: rerun tools/gpu_pack.sh"
+  fi
 else
   if ! command -v nvcc >/dev/null && [[ -x /usr/local/cuda/bin/nvcc ]]; then export PATH=/usr/local/cuda/bin:$PATH; fi
-  [[ -z "${CUDNN_ROOT:-}" && -n "$CUDNN_LIB" ]] && export CUDNN_ROOT="$(dirname "$CUDNN_LIB")"
+  if [[ -z "${CUDNN_ROOT:-}" && -n "$CUDNN_LIB" ]]; then
+    CUDNN_ROOT="$(dirname "$CUDNN_LIB")"  # lib/'s parent: a wheel's nvidia/cudnn holds include/ and lib/
+    export CUDNN_ROOT
+  fi
   GENERATOR=()
   if [[ ! -f "$BUILD/CMakeCache.txt" ]] && command -v ninja >/dev/null; then GENERATOR=(-G Ninja); fi
   echo "== configure and build ($BUILD, -j$JOBS)"
