@@ -65,6 +65,8 @@ TrainingState read_training_state(const std::string& path) {
   s.step = meta("step");
   s.loader = {meta("loader_epoch"), meta("loader_next_batch")};
   s.tensors = f.tensors;
+  auto config = f.metadata.find("config");
+  if (config != f.metadata.end()) s.config_json = config->second;
   return s;
 }
 
@@ -99,6 +101,44 @@ std::optional<CheckpointPaths> latest_checkpoint(const std::string& dir) {
   std::vector<int64_t> epochs = checkpoint_epochs(dir);
   if (epochs.empty()) return std::nullopt;
   return checkpoint_paths(dir, epochs.back());
+}
+
+std::vector<CheckpointPaths> complete_checkpoints(const std::string& dir) {
+  std::vector<int64_t> steps = checkpoint_epochs(dir);
+  std::vector<CheckpointPaths> out;
+  for (auto it = steps.rbegin(); it != steps.rend(); ++it) out.push_back(checkpoint_paths(dir, *it));
+  return out;
+}
+
+namespace {
+bool ends_with(const std::string& s, const std::string& suffix) {
+  return s.size() > suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+// A leftover of an interrupted write: a '.tmp' file (killed before its rename), or a checkpoint's weights whose state
+// file was never written (the state is written second, so its absence marks the checkpoint as incomplete).
+bool is_leftover(const fs::path& file) {
+  std::string name = file.filename().string();
+  if (ends_with(name, ".tmp")) return true;
+  static const std::regex weights_re(R"(step_\d+\.weights\.safetensors)");
+  if (!std::regex_match(name, weights_re)) return false;
+  std::string stem = name.substr(0, name.size() - std::string(kWeightsSuffix).size());
+  return !fs::exists(file.parent_path() / (stem + kStateSuffix));
+}
+}  // namespace
+
+std::vector<std::string> remove_checkpoint_leftovers(const std::string& dir) {
+  std::vector<std::string> removed;
+  if (!fs::is_directory(dir)) return removed;
+  std::vector<fs::path> doomed;  // collected first: removing entries while iterating a directory is unspecified
+  for (const auto& entry : fs::directory_iterator(dir))
+    if (entry.is_regular_file() && is_leftover(entry.path())) doomed.push_back(entry.path());
+  std::sort(doomed.begin(), doomed.end());
+  for (const fs::path& p : doomed) {
+    std::error_code ec;  // one that cannot be removed (permissions) stays; training does not depend on it
+    if (fs::remove(p, ec)) removed.push_back(p.filename().string());
+  }
+  return removed;
 }
 
 }  // namespace mtinet

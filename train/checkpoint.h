@@ -18,6 +18,7 @@ struct TrainingState {
   int64_t step = 0;          // optimiser steps taken
   LoaderState loader;        // where the next batch comes from
   std::vector<std::pair<std::string, Tensor>> tensors;  // optimiser and balancer state
+  std::string config_json;   // the config the checkpoint was written with ("" in files that lack it)
 };
 
 struct CheckpointPaths {
@@ -36,5 +37,12 @@ bool is_training_state(const SafetensorsContents& file);
 void prune_checkpoints(const std::string& dir, int keep_last);
 // The newest complete checkpoint in dir (both files present), if any.
 std::optional<CheckpointPaths> latest_checkpoint(const std::string& dir);
+// Every complete checkpoint in dir (both files present), newest first: the candidates `--resume latest` tries in turn
+// when the newest one turns out unreadable.
+std::vector<CheckpointPaths> complete_checkpoints(const std::string& dir);
+// Removes what interrupted writes leave in a checkpoint folder: '*.tmp' files (an atomic write killed before its
+// rename) and 'step_N.weights.safetensors' without its state file (a checkpoint killed between its two writes).
+// Complete pairs are never touched. Returns the names removed.
+std::vector<std::string> remove_checkpoint_leftovers(const std::string& dir);
 
 }  // namespace mtinet

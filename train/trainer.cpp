@@ -15,6 +15,7 @@
 #include "train/checkpoint.h"
 #include "train/loss_readback.h"
 #include "train/progress.h"
+#include "train/resume.h"
 #include "train/task_losses.h"
 #include "train/weights_file.h"
 
@@ -107,26 +108,51 @@ Trainer::Trainer(TrainConfig cfg) : cfg_(std::move(cfg)) {
   train_loader_ = std::make_unique<Loader>(train_set_, loader_config(cfg_, true));
 
   fs::create_directories(cfg_.checkpoint.dir);
+  remove_leftovers();
   std::string log_path = cfg_.checkpoint.dir + "/metrics.jsonl";
   log_.open(log_path, std::ios::app);
   MTINET_CHECK(log_.good(), "cannot open the metrics log '", log_path, "'");
 }
 
-void Trainer::resume(const std::string& state_path) {
-  std::string path = state_path;
-  if (path == "latest") {
-    auto latest = latest_checkpoint(cfg_.checkpoint.dir);
-    MTINET_CHECK(latest.has_value(), "--resume latest: no checkpoint in '", cfg_.checkpoint.dir, "'");
-    path = latest->state;
-  }
-  model_->load_state_dict(load_safetensors(checkpoint_paths_of_state(path).weights), /*strict=*/true);
-  TrainingState s = read_training_state(path);
-  optimizer_->load_state(s.tensors);
-  balancer_->load_state(s.tensors);
-  step_ = s.step;
-  start_at_ = s.loader;
-  std::printf("resumed from '%s': step %lld, epoch %lld, batch %lld\n", path.c_str(), static_cast<long long>(step_),
-              static_cast<long long>(start_at_.epoch), static_cast<long long>(start_at_.next_batch));
+void Trainer::remove_leftovers() {
+  // A kill mid-checkpoint leaves a '.tmp' file or weights without their state; neither is a checkpoint, and a lone
+  // weights file would otherwise stay forever (pruning only counts complete pairs).
+  std::vector<std::string> removed = remove_checkpoint_leftovers(cfg_.checkpoint.dir);
+  if (removed.empty()) return;
+  std::string names;
+  for (const std::string& n : removed) names += (names.empty() ? "" : ", ") + n;
+  std::printf("removed %zu leftover(s) of interrupted writes from '%s': %s\n", removed.size(),
+              cfg_.checkpoint.dir.c_str(), names.c_str());
+}
+
+std::string Trainer::resume(const std::string& state_path) {
+  LoadedCheckpoint c = state_path == "latest" ? read_latest_readable_checkpoint(cfg_.checkpoint.dir)
+                                              : read_checkpoint(state_path);
+  check_resumable_config(cfg_, c.state, c.state_path);
+  model_->load_state_dict(c.weights, /*strict=*/true);
+  optimizer_->load_state(c.state.tensors);
+  balancer_->load_state(c.state.tensors);
+  step_ = c.state.step;
+  start_at_ = c.state.loader;
+  std::printf("resumed from '%s': step %lld, epoch %lld, batch %lld\n", c.state_path.c_str(),
+              static_cast<long long>(step_), static_cast<long long>(start_at_.epoch),
+              static_cast<long long>(start_at_.next_batch));
+  trim_log_to_resumed_step();
+  return c.state_path;
+}
+
+void Trainer::trim_log_to_resumed_step() {
+  // The records after the checkpoint came from a run that died (or was stopped) past it; the resumed run writes those
+  // steps again, and a log with repeated steps plots and averages wrongly. The append stream is reopened because the
+  // rewrite replaces the file it was writing to.
+  std::string log_path = cfg_.checkpoint.dir + "/metrics.jsonl";
+  log_.close();
+  int64_t dropped = drop_log_records_after(log_path, step_, start_at_.epoch);
+  log_.open(log_path, std::ios::app);
+  MTINET_CHECK(log_.good(), "cannot reopen the metrics log '", log_path, "'");
+  if (dropped > 0)
+    std::printf("metrics.jsonl: dropped %lld record(s) written after step %lld, which the resumed run writes again\n",
+                static_cast<long long>(dropped), static_cast<long long>(step_));
 }
 
 std::map<std::string, Tensor> Trainer::batch_to_device(const Batch& b) const {

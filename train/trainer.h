@@ -30,8 +30,10 @@ class Trainer {
  public:
   explicit Trainer(TrainConfig cfg);
   // Continues from a checkpoint's state file (its weights file beside it), or from the newest checkpoint in the
-  // configured directory when `state_path` is "latest".
-  void resume(const std::string& state_path);
+  // configured directory that reads back when `state_path` is "latest" (train/resume.h). Refuses a config whose batch
+  // size, seed or data order would make the saved position mean other samples, and drops the metrics.jsonl records
+  // after the checkpoint (the resumed run writes them again). Returns the state file resumed from.
+  std::string resume(const std::string& state_path);
   TrainSummary run();
   // Metrics (and mean losses) on the validation split, in eval mode without gradients (eval/evaluate.h).
   nlohmann::json evaluate();
@@ -54,6 +56,8 @@ class Trainer {
  private:
   std::map<std::string, Tensor> batch_to_device(const Batch& b) const;
   std::string save_checkpoint();  // returns the weights file's path
+  void remove_leftovers();        // of interrupted checkpoint writes, before the run writes any
+  void trim_log_to_resumed_step();
   void log_json(const nlohmann::json& j);
   EvalSettings eval_settings() const;
   // Prints the task | metric | model | trivial | beats table for `results` and logs it; returns its JSON.
