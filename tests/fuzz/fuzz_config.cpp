@@ -17,7 +17,7 @@ int fuzz_config(const uint8_t* data, size_t size) {
   static const std::string path = (std::filesystem::temp_directory_path() /
                                    ("mtinet_fuzz_config_" + std::to_string(::getpid()) + ".json")).string();
   std::FILE* f = std::fopen(path.c_str(), "wb");
-  bool written = f && std::fwrite(data, 1, size, f) == size;
+  bool written = f && (size == 0 || std::fwrite(data, 1, size, f) == size);  // fwrite(nullptr, ...) is UB
   if (f) std::fclose(f);
   // Not an Error: a harness that cannot write its input tested nothing, which must fail loudly, not pass.
   if (!written) throw std::runtime_error("fuzz_config: cannot write the input to " + path);
