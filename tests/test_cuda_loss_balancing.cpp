@@ -123,31 +123,8 @@ TEST_CASE("cuda: HostReadback returns the value as of start(), not that of work 
 
 TEST_CASE("cuda: the trainer trains uncertainty weighting's own log-variances on the GPU") {
   if (skip_without_gpu()) return;
-  std::string dir = fresh_dir("mtinet_cuda_run_uncertainty");
-  TrainConfig cfg = tiny_config(dir, "cuda", {{"method", "uncertainty"}});
-  cfg.optimizer.type = "sgd";
-  cfg.optimizer.lr = 1e-2;
-  cfg.max_steps = 3;
-  Trainer t(cfg);
-  CHECK(t.loss_readback_lag() == 1);  // the GPU's default
-  t.run();
-  std::vector<Tensor> log_vars = t.balancer().parameters();
-  const std::vector<std::string>& tasks = t.balancer().tasks();
-  REQUIRE(log_vars.size() == tasks.size());
-  const std::vector<Tensor>& packed = t.parameters().params();
-  REQUIRE(packed.size() > log_vars.size());
-  std::vector<nlohmann::json> steps = step_records(dir);
-  REQUIRE(steps.size() == 3);
-  // The losses come from the GPU's forward passes; given them, the log-variances follow by hand.
-  std::map<std::string, double> expected = hand_trained_log_vars(steps, cfg.optimizer);
-  for (size_t i = 0; i < log_vars.size(); ++i) {
-    CAPTURE(tasks[i]);
-    CHECK(log_vars[i].device() == Device::CUDA);
-    CHECK(log_vars[i].same(packed[packed.size() - log_vars.size() + i]));
-    CHECK(log_vars[i].impl().storage == t.parameters().flat_params().impl().storage);
-    CHECK(std::abs(expected.at(tasks[i])) > 1e-3);
-    check_near(log_vars[i].item(), expected.at(tasks[i]), 1e-6, 1e-5, "log-variance of " + tasks[i]);
-  }
+  // Lag 1: the GPU's default, so no step waits for a loss read.
+  check_uncertainty_trains_own_log_vars("mtinet_cuda_run_uncertainty", "cuda", /*lag=*/1, /*atol=*/1e-6);
 }
 
 TEST_CASE("cuda: losses read back one step late log exactly what immediate reads log") {

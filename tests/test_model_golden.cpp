@@ -150,15 +150,30 @@ enum class Summary { Norm, Dot, ZeroNorm };
 struct SummaryErrors {
   std::vector<double> norm, dot;
 };
+// The fixture's gradient summaries: per parameter (state_dict order) the golden (norm, dot), the dot's salt, and the
+// norm under which a gradient counts as zero in exact arithmetic.
+struct GoldenSummaries {
+  std::vector<std::string> names;
+  uint64_t salt = 0;
+  double zero_norm = 0;
+  std::vector<double> norms, dots;
+};
+
+GoldenSummaries golden_summaries(const SafetensorsContents& golden) {
+  GoldenSummaries g;
+  g.names = split_names(golden.metadata.at("gradsum.names"));
+  g.salt = std::stoull(golden.metadata.at("gradsum.dot_salt"));
+  g.zero_norm = std::stod(golden.metadata.at("gradsum.zero_norm"));
+  g.norms = golden.at("gradsum.norm").to_double_vector();
+  g.dots = golden.at("gradsum.dot").to_double_vector();
+  REQUIRE(g.names.size() == g.norms.size());
+  REQUIRE(g.names.size() == g.dots.size());
+  return g;
+}
+
 template <class Allowed>
 SummaryErrors check_gradient_summaries(const SafetensorsContents& golden, const Run& run, Allowed allowed) {
-  const std::vector<std::string> names = split_names(golden.metadata.at("gradsum.names"));
-  const uint64_t salt = std::stoull(golden.metadata.at("gradsum.dot_salt"));
-  const double zero_norm = std::stod(golden.metadata.at("gradsum.zero_norm"));
-  const std::vector<double> norms = golden.at("gradsum.norm").to_double_vector();
-  const std::vector<double> dots = golden.at("gradsum.dot").to_double_vector();
-  REQUIRE(names.size() == norms.size());
-  REQUIRE(names.size() == dots.size());
+  const auto [names, salt, zero_norm, norms, dots] = golden_summaries(golden);
   // The fixture covers exactly our parameters.
   CHECK(names.size() == run.parameters.size());
   CHECK(std::set<std::string>(names.begin(), names.end()) ==
@@ -201,11 +216,7 @@ double max_of(const std::vector<double>& v) { return v.empty() ? 0.0 : *std::max
 // thousandth of the gradient's typical element, planted in one element, moves the gradient summary past `bound`.
 // A real bug (a wrong index, a missing term) changes an element by far more than that.
 void check_bound_catches_planted_errors(const SafetensorsContents& golden, const Run& run, double bound) {
-  const std::vector<std::string> names = split_names(golden.metadata.at("gradsum.names"));
-  const uint64_t salt = std::stoull(golden.metadata.at("gradsum.dot_salt"));
-  const double zero_norm = std::stod(golden.metadata.at("gradsum.zero_norm"));
-  const std::vector<double> norms = golden.at("gradsum.norm").to_double_vector();
-  const std::vector<double> dots = golden.at("gradsum.dot").to_double_vector();
+  const auto [names, salt, zero_norm, norms, dots] = golden_summaries(golden);
   size_t tried = 0, caught = 0;
   std::string missed;
   for (size_t i = 0; i < names.size(); ++i) {

@@ -155,31 +155,6 @@ TEST_CASE("training: losses read back 1 or 3 steps late log exactly what immedia
   CHECK_THROWS_WITH_AS(t.set_loss_readback_lag(-1), doctest::Contains(">= 0"), Error);
 }
 
-// Issue 14: the trainer packed copies of the log-variances, so the optimiser updated tensors combine() never read.
-// Here the balancer's own tensors must be the ParameterSet's last parameters, views of its flat buffer, and hold
-// what SGD with momentum makes of the logged losses (SGD, not Adam: Adam's first steps are about lr whatever the
-// gradient, SGD's are proportional to it).
 TEST_CASE("training: uncertainty weighting trains the balancer's own log-variances") {
-  std::string dir = fresh_dir("mtinet_run_uncertainty");
-  TrainConfig cfg = tiny_config(dir, "cpu", {{"method", "uncertainty"}});
-  cfg.optimizer.type = "sgd";
-  cfg.optimizer.lr = 1e-2;
-  cfg.max_steps = 3;
-  Trainer t(cfg);
-  t.run();
-  std::vector<Tensor> log_vars = t.balancer().parameters();
-  const std::vector<std::string>& tasks = t.balancer().tasks();
-  REQUIRE(log_vars.size() == tasks.size());
-  const std::vector<Tensor>& packed = t.parameters().params();
-  REQUIRE(packed.size() > log_vars.size());
-  std::vector<nlohmann::json> steps = step_records(dir);
-  REQUIRE(steps.size() == 3);
-  std::map<std::string, double> expected = hand_trained_log_vars(steps, cfg.optimizer);
-  for (size_t i = 0; i < log_vars.size(); ++i) {
-    CAPTURE(tasks[i]);
-    CHECK(log_vars[i].same(packed[packed.size() - log_vars.size() + i]));
-    CHECK(log_vars[i].impl().storage == t.parameters().flat_params().impl().storage);
-    CHECK(std::abs(expected.at(tasks[i])) > 1e-3);  // they moved
-    check_near(log_vars[i].item(), expected.at(tasks[i]), 1e-7, 1e-5, "log-variance of " + tasks[i]);
-  }
+  check_uncertainty_trains_own_log_vars("mtinet_run_uncertainty", "cpu", /*lag=*/0, /*atol=*/1e-7);
 }

@@ -13,6 +13,7 @@
 
 #include "scratch.h"
 #include "train/config.h"
+#include "train/trainer.h"
 
 namespace mtinet::test {
 
@@ -98,6 +99,40 @@ inline std::map<std::string, double> hand_trained_log_vars(const std::vector<nlo
 inline void check_near(double actual, double expected, double atol, double rtol, const std::string& what) {
   INFO(what << ": got " << actual << ", expected " << expected);
   CHECK(std::abs(actual - expected) <= atol + rtol * std::abs(expected));
+}
+
+// Issue 14: the trainer packed copies of the log-variances, so the optimiser updated tensors combine() never read.
+// Trains uncertainty weighting for 3 SGD steps on `device` in run folder `name` and checks that the balancer's own
+// tensors are the ParameterSet's last parameters, views of its flat buffer on that device, and hold what SGD with
+// momentum makes of the logged losses (SGD, not Adam: Adam's first steps are about lr whatever the gradient, SGD's
+// are proportional to it). `lag` is the loss readback lag the trainer must choose for the device.
+inline void check_uncertainty_trains_own_log_vars(const std::string& name, const std::string& device, int64_t lag,
+                                                  double atol) {
+  std::string dir = fresh_dir(name);
+  TrainConfig cfg = tiny_config(dir, device, {{"method", "uncertainty"}});
+  cfg.optimizer.type = "sgd";
+  cfg.optimizer.lr = 1e-2;
+  cfg.max_steps = 3;
+  Trainer t(cfg);
+  CHECK(t.loss_readback_lag() == lag);
+  t.run();
+  std::vector<Tensor> log_vars = t.balancer().parameters();
+  const std::vector<std::string>& tasks = t.balancer().tasks();
+  REQUIRE(log_vars.size() == tasks.size());
+  const std::vector<Tensor>& packed = t.parameters().params();
+  REQUIRE(packed.size() > log_vars.size());
+  std::vector<nlohmann::json> steps = step_records(dir);
+  REQUIRE(steps.size() == 3);
+  // The losses come from the device's forward passes; given them, the log-variances follow by hand.
+  std::map<std::string, double> expected = hand_trained_log_vars(steps, cfg.optimizer);
+  for (size_t i = 0; i < log_vars.size(); ++i) {
+    CAPTURE(tasks[i]);
+    CHECK(log_vars[i].device() == parse_device(device));
+    CHECK(log_vars[i].same(packed[packed.size() - log_vars.size() + i]));
+    CHECK(log_vars[i].impl().storage == t.parameters().flat_params().impl().storage);
+    CHECK(std::abs(expected.at(tasks[i])) > 1e-3);  // they moved
+    check_near(log_vars[i].item(), expected.at(tasks[i]), atol, 1e-5, "log-variance of " + tasks[i]);
+  }
 }
 
 }  // namespace mtinet::test
