@@ -4,11 +4,17 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <fcntl.h>
+#include <filesystem>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "core/error.h"
+#include "core/fault_injection.h"
 
 namespace mtinet {
+
+namespace fs = std::filesystem;
 
 std::vector<uint8_t> read_file_bytes(const std::string& path) {
   std::ifstream f(path, std::ios::binary | std::ios::ate);
@@ -20,6 +26,22 @@ std::vector<uint8_t> read_file_bytes(const std::string& path) {
   MTINET_CHECK(f.read(reinterpret_cast<char*>(bytes.data()), n), "short read from '", path, "'");
   return bytes;
 }
+
+namespace {
+// fsync of a written file, or of a folder after a rename in it (which makes the rename itself durable).
+void sync_to_disk(const std::string& path, bool folder) {
+  int fd = ::open(path.c_str(), folder ? (O_RDONLY | O_DIRECTORY) : O_RDONLY);
+  if (fd < 0) {
+    MTINET_CHECK(folder, "cannot reopen '", path, "' to sync it: ", std::strerror(errno));
+    return;  // a folder we may not open (no read permission): the rename is still atomic, only not yet durable
+  }
+  int rc = ::fsync(fd);
+  int err = errno;
+  ::close(fd);
+  // Folders on some file systems refuse fsync (EINVAL); a file that cannot be synced may not be on disk.
+  MTINET_CHECK(rc == 0 || folder, "cannot sync '", path, "' to disk: ", std::strerror(err));
+}
+}  // namespace
 
 void write_file_atomic(const std::string& path, const std::function<void(std::ostream&)>& write) {
   const std::string tmp = path + ".tmp";
@@ -37,9 +59,13 @@ void write_file_atomic(const std::string& path, const std::function<void(std::os
     f.close();
     MTINET_CHECK(!f.fail(), "writing '", tmp, "' failed (disk full?): ", std::strerror(errno));
   }
+  // On disk before the rename makes it visible: after a power loss the name must not point at unwritten blocks.
+  sync_to_disk(tmp, false);
+  fault_point("atomic_write.before_rename");
   MTINET_CHECK(std::rename(tmp.c_str(), path.c_str()) == 0, "cannot rename '", tmp, "' to '", path, "': ",
                std::strerror(errno));
   cleanup.renamed = true;
+  sync_to_disk(fs::path(path).parent_path().empty() ? "." : fs::path(path).parent_path().string(), true);
 }
 
 void write_file_atomic(const std::string& path, const void* data, size_t size) {

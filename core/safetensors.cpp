@@ -14,6 +14,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/fault_injection.h"
 #include "core/file_io.h"
 
 namespace mtinet {
@@ -386,6 +387,8 @@ void save_safetensors(const std::string& path, const std::vector<std::pair<std::
     for (size_t i = 0; i < kLengthPrefixBytes; ++i) prefix[i] = uint8_t(uint64_t(text.size()) >> (8 * i));
     out.write(reinterpret_cast<const char*>(prefix), sizeof(prefix));
     out.write(text.data(), std::streamsize(text.size()));
+    out.flush();
+    fault_point("safetensors.header_written");  // a kill here leaves a partial '.tmp' file
     for (const Tensor& t : host)
       if (t.nbytes() > 0) out.write(static_cast<const char*>(t.raw_data()), std::streamsize(t.nbytes()));
   });

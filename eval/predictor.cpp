@@ -11,6 +11,7 @@
 #include "data/colormap.h"
 #include "data/image.h"
 #include "eval/evaluate.h"
+#include "model/load_model_weights.h"
 #include "train/weights_file.h"
 
 namespace mtinet {
@@ -24,12 +25,7 @@ Predictor::Predictor(const ModelConfig& config, const std::string& weights, int6
                input_h, "x", input_w, " (data.size) must be divisible by 32 (MTI-Net upsamples by 2 four times)");
   model_ = build_model(config_);
   SafetensorsContents file = load_weights(weights);  // safetensors or .pth; names the file when missing or malformed
-  try {
-    model_->load_state_dict(file, /*strict=*/true);
-  } catch (const Error& e) {
-    MTINET_FAIL("the weights '", weights, "' do not match the model of the config (", config_.to_json().dump(),
-                "): ", e.what());
-  }
+  load_model_weights(*model_, config_, file);
   model_->to(device_);
   model_->eval();
 }

@@ -3,6 +3,7 @@
 #include <set>
 #include <sstream>
 
+#include "core/finite_check.h"
 #include "core/layout.h"
 
 namespace mtinet {
@@ -29,14 +30,20 @@ void rebind(const Tensor& handle, const Tensor& data) {
 }
 }  // namespace
 
+bool LoadReport::clean() const { return missing.empty() && unexpected.empty() && mismatched.empty(); }
+
 std::string LoadReport::summary() const {
   std::ostringstream os;
   os << loaded.size() << " loaded, " << missing.size() << " missing, " << unexpected.size() << " unexpected, "
      << mismatched.size() << " mis-shaped";
+  // A file for another model differs in hundreds of keys; the first few of each kind tell what is wrong, all of
+  // them bury the message.
+  const size_t shown = 4;
   auto list = [&](const char* what, const std::vector<std::string>& v) {
     if (v.empty()) return;
-    os << "\n  " << what << ":";
-    for (const std::string& s : v) os << "\n    " << s;
+    os << "\n  " << what << (v.size() > shown ? " (the first " + std::to_string(shown) + ")" : "") << ":";
+    for (size_t i = 0; i < v.size() && i < shown; ++i) os << "\n    " << v[i];
+    if (v.size() > shown) os << "\n    ... and " << v.size() - shown << " more";
   };
   list("missing", missing);
   list("unexpected", unexpected);
@@ -99,12 +106,10 @@ void Module::save(const std::string& path, const std::map<std::string, std::stri
   save_safetensors(path, state_dict(), metadata);
 }
 
-LoadReport Module::load_state_dict(const SafetensorsContents& file, bool strict) {
+LoadReport Module::match_state_dict(const SafetensorsContents& file) const {
   LoadReport report;
   std::set<std::string> known;
-  std::vector<std::pair<const StateEntry*, const Tensor*>> to_load;
-  std::vector<StateEntry> entries = state_entries();
-  for (const StateEntry& e : entries) {
+  for (const StateEntry& e : state_entries()) {
     known.insert(e.name);
     if (!file.contains(e.name)) {
       report.missing.push_back(e.name);
@@ -118,12 +123,28 @@ LoadReport Module::load_state_dict(const SafetensorsContents& file, bool strict)
                                   " vs model " + dtype_name(e.tensor.dtype()) + " " + shape_str(want));
       continue;
     }
-    to_load.emplace_back(&e, &src);
+    report.loaded.push_back(e.name);
   }
   for (const auto& [name, t] : file.tensors)
     if (!known.count(name)) report.unexpected.push_back(name);
-  if (strict && (!report.missing.empty() || !report.unexpected.empty() || !report.mismatched.empty()))
-    MTINET_FAIL("loading '", file.source, "' strictly failed: ", report.summary());
+  return report;
+}
+
+LoadReport Module::load_state_dict(const SafetensorsContents& file, bool strict) {
+  LoadReport report = match_state_dict(file);
+  std::set<std::string> fits(report.loaded.begin(), report.loaded.end());
+  report.loaded.clear();
+  std::vector<std::pair<const StateEntry*, const Tensor*>> to_load;
+  std::vector<StateEntry> entries = state_entries();
+  for (const StateEntry& e : entries)
+    if (fits.count(e.name)) to_load.emplace_back(&e, &file.at(e.name));
+  if (strict && !report.clean()) MTINET_FAIL("loading '", file.source, "' strictly failed: ", report.summary());
+  // Checked before anything is copied, so a refused file leaves the model as it was.
+  std::vector<std::pair<std::string, Tensor>> sources;
+  for (const auto& [e, src] : to_load) sources.emplace_back(e->name, *src);
+  if (std::optional<NonFiniteTensor> bad = find_non_finite(sources))
+    MTINET_FAIL("'", file.source, "': tensor ", bad->describe(), "; refusing weights that would make the model's "
+                "outputs NaN (was the run that wrote them diverging?)");
   for (const auto& [e, src] : to_load) {
     Tensor converted = from_export_layout(*src, e->layout).to(e->tensor.dtype()).to(e->tensor.device());
     e->tensor.copy_from(converted);

@@ -26,6 +26,8 @@ struct StateEntry {
 
 struct LoadReport {
   std::vector<std::string> loaded, missing, unexpected, mismatched;  // mismatched: "key: file [..] vs model [..]"
+  bool clean() const;  // nothing missing, unexpected or mis-shaped
+  // Counts, then the first few keys of each kind.
   std::string summary() const;
 };
 
@@ -49,9 +51,12 @@ class Module {
   // PyTorch-layout copies on the host, ready for save_safetensors.
   std::vector<std::pair<std::string, Tensor>> state_dict() const;
   void save(const std::string& path, const std::map<std::string, std::string>& metadata = {}) const;
-  // Copies matching entries in (converting dtype to the model's and layouts from PyTorch's). Strict: throws,
-  // listing every missing, unexpected and mis-shaped key. Non-strict: loads what matches and reports the rest.
+  // Copies matching entries in (converting dtype to the model's and layouts from PyTorch's). Strict: throws with
+  // the counts and the first missing, unexpected and mis-shaped keys. Non-strict: loads what matches and reports
+  // the rest. Either way a tensor holding NaN or Inf is refused, naming it, before anything is copied.
   LoadReport load_state_dict(const SafetensorsContents& file, bool strict = true);
+  // What load_state_dict would do, without loading: `loaded` lists the entries that fit.
+  LoadReport match_state_dict(const SafetensorsContents& file) const;
   // Converts every parameter and floating buffer to dtype / device in place (every Tensor handle follows).
   void to(DType dt);
   void to(Device d);

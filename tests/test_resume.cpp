@@ -176,3 +176,21 @@ TEST_CASE("resume: drop_log_records_after keeps earlier lines as they were") {
   CHECK(drop_log_records_after(dir + "/absent.jsonl", 0, 0) == 0);
   CHECK_FALSE(fs::exists(dir + "/absent.jsonl"));
 }
+
+// A job restarted after a kill runs `--resume latest` every time, also when the kill came before the first
+// checkpoint; a new run (no --resume) into a folder with checkpoints would overwrite and prune them, so it is refused.
+TEST_CASE("resume: 'latest' without any checkpoint starts from step 0, and a fresh run over checkpoints is refused") {
+  std::string dir = fresh_dir("mtinet_resume_nothing_yet");
+  write_text(dir + "/metrics.jsonl", "{\"step\":1,\"epoch\":0,\"loss\":3.5}\n{\"step\":2,\"ep");  // killed mid-line
+  {
+    Trainer t(tiny_config(dir));
+    CHECK(t.resume("latest") == "");
+    CHECK(metrics_lines(dir).empty());
+  }
+  std::string done = run_until("mtinet_resume_fresh_refused", 4);
+  Trainer t(tiny_config(done));
+  std::string msg = error_message([&] { t.start_fresh(); });
+  CHECK(msg.find("already holds 1 checkpoint(s)") != std::string::npos);
+  CHECK(msg.find("--resume latest") != std::string::npos);
+  CHECK(fs::exists(checkpoint_paths(done, 4).weights));
+}

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/autograd.h"
+#include "core/error.h"
 #include "core/layout.h"
 #include "core/rng.h"
 #include "core/safetensors.h"
@@ -85,6 +86,17 @@ inline void gradcheck(const TensorFn& f, const std::vector<Tensor>& inputs, doub
     }
     check_close(x.grad(), numeric, atol, rtol, "gradient of input " + std::to_string(k));
   }
+}
+
+// The message of the mtinet::Error that f throws, "" when it throws none: for checks on several parts of a message.
+template <class F>
+std::string error_message(F f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "";
 }
 
 inline std::string fixture_path(const std::string& name) { return std::string(MTINET_FIXTURE_DIR) + "/" + name; }

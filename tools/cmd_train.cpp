@@ -28,7 +28,11 @@ int cmd_train(const std::vector<std::string>& argv) {
   Trainer trainer(cfg);
   std::printf("training %s (%s) on %s, %lld parameters\n", cfg.model.model.c_str(), cfg.model.tasks.c_str(),
               device_name(trainer.device()), static_cast<long long>(trainer.model().parameter_count()));
-  if (args.has("resume")) trainer.resume(args.get("resume", ""));
+  if (args.has("resume")) {
+    trainer.resume(args.get("resume", ""));
+  } else {
+    trainer.start_fresh();
+  }
   TrainSummary s = trainer.run();
   // Per-class arrays (IoU, counts) stay in the JSON log; the terminal gets the scalar metrics.
   std::printf("done: %lld steps; final evaluation: %s\n", static_cast<long long>(s.steps),

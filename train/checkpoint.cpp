@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <regex>
 
+#include "core/fault_injection.h"
 #include "core/safetensors.h"
 
 namespace mtinet {
@@ -93,6 +94,7 @@ void prune_checkpoints(const std::string& dir, int keep_last) {
   for (size_t i = 0; i + size_t(keep_last) < epochs.size(); ++i) {
     CheckpointPaths p = checkpoint_paths(dir, epochs[i]);
     fs::remove(p.state);  // state first: a weights file without state is never mistaken for a checkpoint
+    fault_point("checkpoint.mid_prune");
     fs::remove(p.weights);
   }
 }

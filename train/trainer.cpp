@@ -6,12 +6,15 @@
 #include <filesystem>
 
 #include "core/autograd.h"
+#include "core/fault_injection.h"
+#include "core/finite_check.h"
 #include "core/ops.h"
 #include "data/nyud.h"
 #include "eval/metrics.h"
 #include "eval/precise_bn.h"
 #include "eval/trivial_baseline.h"
 #include "model/hrnet.h"
+#include "model/load_model_weights.h"
 #include "train/checkpoint.h"
 #include "train/loss_readback.h"
 #include "train/progress.h"
@@ -85,7 +88,7 @@ Trainer::Trainer(TrainConfig cfg) : cfg_(std::move(cfg)) {
                 cfg_.backbone_weights.c_str(), r.loaded.size(), file.tensors.size() - r.loaded.size(),
                 r.missing.size());
   }
-  if (!cfg_.init_weights.empty()) model_->load_state_dict(load_weights(cfg_.init_weights), /*strict=*/true);
+  if (!cfg_.init_weights.empty()) load_model_weights(*model_, cfg_.model, load_weights(cfg_.init_weights));
   model_->to(dtype_);
   model_->to(device_);
   const TaskSet& tasks = model_->tasks();
@@ -125,14 +128,30 @@ void Trainer::remove_leftovers() {
               cfg_.checkpoint.dir.c_str(), names.c_str());
 }
 
+void Trainer::start_fresh() {
+  std::vector<CheckpointPaths> existing = complete_checkpoints(cfg_.checkpoint.dir);
+  MTINET_CHECK(existing.empty(), "checkpoint.dir '", cfg_.checkpoint.dir, "' already holds ", existing.size(),
+               " checkpoint(s) of a run (the newest: '", existing.front().weights, "'): continue that run with "
+               "--resume latest, or set another checkpoint.dir (a new run there would overwrite and prune them)");
+  trim_log_to_resumed_step();  // a log without any checkpoint is from a run stopped in its first epoch
+}
+
 std::string Trainer::resume(const std::string& state_path) {
+  if (state_path == "latest" && complete_checkpoints(cfg_.checkpoint.dir).empty()) {
+    // A job that is restarted after a kill runs `--resume latest` every time, also when the kill came before the
+    // first checkpoint: that is a start from step 0, not an error.
+    std::printf("--resume latest: no checkpoint in '%s' yet: starting from step 0\n", cfg_.checkpoint.dir.c_str());
+    start_fresh();
+    return "";
+  }
   LoadedCheckpoint c = state_path == "latest" ? read_latest_readable_checkpoint(cfg_.checkpoint.dir)
                                               : read_checkpoint(state_path);
   check_resumable_config(cfg_, c.state, c.state_path);
-  model_->load_state_dict(c.weights, /*strict=*/true);
+  load_model_weights(*model_, cfg_.model, c.weights);
   optimizer_->load_state(c.state.tensors);
   balancer_->load_state(c.state.tensors);
   step_ = c.state.step;
+  resumed_from_ = c.state_path;
   start_at_ = c.state.loader;
   std::printf("resumed from '%s': step %lld, epoch %lld, batch %lld\n", c.state_path.c_str(),
               static_cast<long long>(step_), static_cast<long long>(start_at_.epoch),
@@ -169,15 +188,33 @@ void Trainer::log_json(const nlohmann::json& j) {
   log_.flush();
 }
 
-std::string Trainer::save_checkpoint() {
+std::string Trainer::save_checkpoint(const std::string& last_good) {
   CheckpointPaths p = checkpoint_paths(cfg_.checkpoint.dir, step_);
-  model_->save(p.weights, {{"format", "pt"}});
+  std::vector<std::pair<std::string, Tensor>> weights = model_->state_dict();
   TrainingState s;
   s.step = step_;
   s.loader = train_loader_->state();
   s.tensors = optimizer_->state();
   for (auto& e : balancer_->state()) s.tensors.push_back(e);
-  write_training_state(p.state, s, cfg_.source.dump());
+  // Checked before either file is written: a finite loss does not prove finite weights (an overflowing update,
+  // lr 1e300 or beta2 1), and a NaN checkpoint would be what --resume, predict and pruning trust as the newest.
+  for (const auto* group : {&weights, &s.tensors}) {
+    if (std::optional<NonFiniteTensor> bad = find_non_finite(*group)) {
+      MTINET_FAIL("at step ", step_, " the ", group == &weights ? "model's tensor " : "optimiser's state tensor ",
+                  bad->describe(), ": training stopped without writing '", p.weights, "'; last good checkpoint: ",
+                  last_good, " (lower the learning rate or clip gradients: clip_grad_norm)");
+    }
+  }
+  save_safetensors(p.weights, weights, {{"format", "pt"}});
+  fault_point("checkpoint.between_files");
+  try {
+    write_training_state(p.state, s, cfg_.source.dump());
+  } catch (const Error&) {
+    // A full disk or a lost permission: leave the folder as it was, the previous checkpoint the newest.
+    std::error_code ignored;
+    fs::remove(p.weights, ignored);
+    throw;
+  }
   prune_checkpoints(cfg_.checkpoint.dir, cfg_.checkpoint.keep_last);
   return p.weights;
 }
@@ -192,7 +229,7 @@ TrainSummary Trainer::run() {
   LossReadback readback(loss_readback_lag_);
   model_->train();
   train_loader_->start(start_at_);
-  std::string last_checkpoint = "none yet";
+  std::string last_checkpoint = resumed_from_.empty() ? "none yet" : resumed_from_;
   int64_t checkpointed_at = -1;
   // Collects the losses that are due (all of them with `all`: before a checkpoint, an evaluation or the end, so that
   // no weights a NaN step wrecked are saved), stops on a non-finite one, and logs the steps now complete.
@@ -237,7 +274,7 @@ TrainSummary Trainer::run() {
         progress.message("epoch " + std::to_string(done) + " eval: " + scalar_metrics(summary.last_eval).dump());
       }
       if (done % cfg_.checkpoint.every_epochs == 0 || last) {
-        last_checkpoint = save_checkpoint();
+        last_checkpoint = save_checkpoint(last_checkpoint);
         checkpointed_at = step_;
       }
       continue;
@@ -258,6 +295,7 @@ TrainSummary Trainer::run() {
     if (cfg_.clip_grad_norm > 0) clip_grad_norm(*params_, cfg_.clip_grad_norm);
     optimizer_->step(lr);
     ++step_;
+    fault_point("train.after_update");
     double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     readback.end(double(batch.ids.size()) / std::max(secs, 1e-9));
     collect(false);
@@ -266,7 +304,7 @@ TrainSummary Trainer::run() {
   progress.finish();
   if (step_ < total && checkpointed_at != step_) {
     // Stopped early (max_steps): checkpoint the exact position so --resume continues mid-epoch, and evaluate.
-    save_checkpoint();
+    save_checkpoint(last_checkpoint);
     summary.last_eval = evaluate();
     log_json({{"step", step_}, {"eval", summary.last_eval}});
   }

@@ -32,8 +32,12 @@ class Trainer {
   // Continues from a checkpoint's state file (its weights file beside it), or from the newest checkpoint in the
   // configured directory that reads back when `state_path` is "latest" (train/resume.h). Refuses a config whose batch
   // size, seed or data order would make the saved position mean other samples, and drops the metrics.jsonl records
-  // after the checkpoint (the resumed run writes them again). Returns the state file resumed from.
+  // after the checkpoint (the resumed run writes them again). With "latest" and no checkpoint there yet, the run
+  // starts from step 0 as start_fresh() does. Returns the state file resumed from, "" for none.
   std::string resume(const std::string& state_path);
+  // A run from step 0 in checkpoint.dir: refused when the folder holds checkpoints (continue them with resume, or
+  // pick another folder); a metrics log without any checkpoint (a run killed in its first epoch) is emptied.
+  void start_fresh();
   TrainSummary run();
   // Metrics (and mean losses) on the validation split, in eval mode without gradients (eval/evaluate.h).
   nlohmann::json evaluate();
@@ -55,7 +59,9 @@ class Trainer {
 
  private:
   std::map<std::string, Tensor> batch_to_device(const Batch& b) const;
-  std::string save_checkpoint();  // returns the weights file's path
+  // Returns the weights file's path. Refuses (throws, writing nothing) when a weight or optimiser tensor is NaN or
+  // Inf; `last_good` names the checkpoint the message points the user to instead.
+  std::string save_checkpoint(const std::string& last_good);
   void remove_leftovers();        // of interrupted checkpoint writes, before the run writes any
   void trim_log_to_resumed_step();
   void log_json(const nlohmann::json& j);
@@ -74,6 +80,7 @@ class Trainer {
   std::unique_ptr<Loader> train_loader_;
   LoaderState start_at_;
   int64_t step_ = 0;
+  std::string resumed_from_;  // the state file resume() read, "" for a fresh run
   int64_t loss_readback_lag_ = 0;
   std::ofstream log_;
   nlohmann::json trivial_results_;  // null until computed

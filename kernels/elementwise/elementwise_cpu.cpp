@@ -1,5 +1,8 @@
 // CPU loops for the element-wise kernels: OpenMP over elements, templated on float/double.
+#include <algorithm>
 #include <cstdint>
+
+#include "core/half_float.h"
 
 #include "kernels/elementwise/elementwise.h"
 #include "kernels/elementwise/elementwise_math.h"
@@ -38,6 +41,16 @@ void convert_from(const S* s, Tensor& dst) {
     case DType::I32: { int32_t* d = dst.data<int32_t>(); parallel_for(n, [&](int64_t i) { d[i] = int32_t(s[i]); }); break; }
     case DType::I64: { int64_t* d = dst.data<int64_t>(); parallel_for(n, [&](int64_t i) { d[i] = int64_t(s[i]); }); break; }
     case DType::U8: { uint8_t* d = dst.data<uint8_t>(); parallel_for(n, [&](int64_t i) { d[i] = uint8_t(s[i]); }); break; }
+    case DType::BF16: {
+      uint16_t* d = static_cast<uint16_t*>(dst.raw_data());  // 16-bit storage: no C++ element type
+      parallel_for(n, [&](int64_t i) { d[i] = float_to_bf16(float(s[i])); });
+      break;
+    }
+    case DType::F16: {
+      uint16_t* d = static_cast<uint16_t*>(dst.raw_data());  // 16-bit storage: no C++ element type
+      parallel_for(n, [&](int64_t i) { d[i] = float_to_f16(float(s[i])); });
+      break;
+    }
     default: MTINET_FAIL("convert: unsupported target dtype ", dtype_name(dst.dtype()));
   }
 }
@@ -51,6 +64,20 @@ void convert_cpu(const Tensor& src, Tensor& dst) {
     case DType::I32: convert_from(src.data<int32_t>(), dst); break;
     case DType::I64: convert_from(src.data<int64_t>(), dst); break;
     case DType::U8: convert_from(src.data<uint8_t>(), dst); break;
+    case DType::BF16: case DType::F16: {
+      // Storage-only formats (core/half_float.h): widen to f32 (exact), then convert as from f32.
+      Tensor wide = Tensor::empty(src.shape(), DType::F32, Device::CPU);
+      const uint16_t* h = static_cast<const uint16_t*>(src.raw_data());
+      float* w = wide.data<float>();
+      bool bf16 = src.dtype() == DType::BF16;
+      parallel_for(src.numel(), [&](int64_t i) { w[i] = bf16 ? bf16_to_float(h[i]) : f16_to_float(h[i]); });
+      if (dst.dtype() == DType::F32) {
+        std::copy(w, w + src.numel(), dst.data<float>());
+      } else {
+        convert_from(static_cast<const float*>(w), dst);
+      }
+      break;
+    }
     default: MTINET_FAIL("convert: unsupported source dtype ", dtype_name(src.dtype()));
   }
 }
