@@ -153,13 +153,17 @@ TEST_CASE("metrics log: resuming drops later records from metrics.jsonl and olde
     first.write({{"epoch", 2}, {"eval", {{"semseg", {{"mIoU", 0.5}}}}}}, 4);
     old_events = first.tensorboard()->log().name();
   }
+  std::ofstream(old_events, std::ios::app | std::ios::binary) << std::string("\x20\0\0", 3);  // cut by a kill
+  std::string garbage = dir + "/events.out.tfevents.0.garbage";
+  std::ofstream(garbage) << "not an event file, but long enough to hold a record header";
   MetricsLog second(dir, true, [](const std::string&) {});
   CHECK(second.tensorboard()->log().name() != old_events);
   CHECK(second.drop_records_after(2, 1) == 3);  // steps 3, 4 and the epoch-2 evaluation
   second.write({{"step", 3}, {"loss", 0.3}}, 3);  // must land in the rewritten file, not the unlinked old one
   CHECK(read_all(dir + "/metrics.jsonl") == "{\"loss\":1.0,\"step\":1}\n{\"loss\":0.5,\"step\":2}\n"
                                             "{\"loss\":0.3,\"step\":3}\n");
-  std::vector<Event> old = read_event_file(old_events);
+  CHECK(read_all(garbage) == "not an event file, but long enough to hold a record header");  // warned, kept
+  std::vector<Event> old = read_event_file(old_events);  // strict: the cut-off record went with the trim
   REQUIRE(old.size() == 3);  // file_version, steps 1 and 2
   CHECK(old[0].file_version == "brain.Event:2");
   CHECK(old[1].step == 1);

@@ -122,7 +122,8 @@ TEST_CASE("tensorboard: the scalars of metrics.jsonl records") {
                                   {"loss_weight/depth", 1.0f}, {"loss_weight/semseg", 1.0f}, {"lr", 0.5f},
                                   {"images_per_s", 12.5f}};
   CHECK(s == expected);
-  nlohmann::json eval = {{"epoch", 2}, {"eval", {{"semseg", {{"mIoU", 0.25}, {"jaccards_all_categs", {0.1, 0.4}}}},
+  nlohmann::json eval = {{"epoch", 2}, {"eval", {{"semseg", {{"mIoU", 0.25}, {"jaccards_all_categs", {0.1, 0.4}},
+                                                              {"n_valid", 8192}}},
                                                   {"depth", {{"rmse", 0.5}}}}}};
   CHECK(tensorboard_scalars(eval) == std::vector<Scalar>{{"eval/depth/rmse", 0.5f}, {"eval/semseg/mIoU", 0.25f}});
   CHECK(tensorboard_scalars({{"step", 3}, {"precise_bn_batches", 4}}).empty());

@@ -17,9 +17,11 @@ void add(std::vector<Scalar>& out, const std::string& tag, const nlohmann::json&
   if (v.is_number()) out.emplace_back(tag, v.get<float>());
 }
 
-void add_each(std::vector<Scalar>& out, const std::string& prefix, const nlohmann::json& values) {
+// counts: whether integers go too (evaluations hold pixel and image counts, which are not curves worth plotting).
+void add_each(std::vector<Scalar>& out, const std::string& prefix, const nlohmann::json& values, bool counts = true) {
   if (!values.is_object()) return;
-  for (const auto& [name, v] : values.items()) add(out, prefix + name, v);
+  for (const auto& [name, v] : values.items())
+    if (counts || !v.is_number_integer()) add(out, prefix + name, v);
 }
 
 double unix_seconds() {
@@ -37,7 +39,7 @@ std::vector<Scalar> tensorboard_scalars(const nlohmann::json& record) {
   if (record.contains("lr")) add(out, "lr", record["lr"]);
   if (record.contains("images_per_s")) add(out, "images_per_s", record["images_per_s"]);
   if (record.contains("eval") && record["eval"].is_object())
-    for (const auto& [task, metrics] : record["eval"].items()) add_each(out, "eval/" + task + "/", metrics);
+    for (const auto& [task, metrics] : record["eval"].items()) add_each(out, "eval/" + task + "/", metrics, false);
   return out;
 }
 

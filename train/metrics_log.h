@@ -16,7 +16,8 @@
 namespace mtinet {
 
 // The scalars TensorBoard plots for a metrics.jsonl record: "loss/total", "loss/<task>", "loss_weight/<task>",
-// "lr", "images_per_s", and for an evaluation "eval/<task>/<metric>" (scalar metrics only, not per-class arrays).
+// "lr", "images_per_s", and for an evaluation "eval/<task>/<metric>" (scalar metrics only: no per-class arrays, no
+// pixel or image counts).
 std::vector<Scalar> tensorboard_scalars(const nlohmann::json& record);
 
 class MetricsLog {

@@ -1,6 +1,7 @@
 #include "train/tensorboard_reader.h"
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -160,15 +161,23 @@ int64_t drop_events_after(const std::string& dir, int64_t step, const std::strin
     std::string name = entry.path().filename().string();
     if (name == keep || name.find("tfevents") == std::string::npos || !entry.is_regular_file()) continue;
     bool cut = false;
-    std::vector<std::string> records = read_tfrecords(entry.path().string(), /*allow_cut_tail=*/true, &cut);
     std::string kept;
-    int64_t dropped = cut ? 1 : 0;
-    for (const std::string& r : records) {
-      if (decode_event(r).step > step) {
-        ++dropped;
-      } else {
-        kept += frame_record(r);
+    int64_t dropped = 0;
+    try {
+      std::vector<std::string> records = read_tfrecords(entry.path().string(), /*allow_cut_tail=*/true, &cut);
+      dropped = cut ? 1 : 0;
+      for (const std::string& r : records) {
+        if (decode_event(r).step > step) {
+          ++dropped;
+        } else {
+          kept += frame_record(r);
+        }
       }
+    } catch (const Error& e) {
+      // Old curves that cannot be read must not stop a run from resuming; TensorBoard skips what it cannot read.
+      std::fprintf(stderr, "warning: event file '%s' left as it is (not trimmed for the resume): %s\n",
+                   entry.path().c_str(), e.what());
+      continue;
     }
     if (dropped == 0) continue;
     write_file_atomic(entry.path().string(), kept.data(), kept.size());

@@ -27,7 +27,8 @@ std::vector<Event> read_event_file(const std::string& path);
 
 // Rewrites (atomically) every event file in `dir` except `keep` (a file name) without the events after `step`,
 // which a run resumed at `step` writes again, so TensorBoard draws no step twice; a record cut short at the end
-// goes too. Returns the events dropped over all files; files with none to drop are left untouched.
+// goes too. Returns the events dropped over all files; files with none to drop are left untouched, and so are files
+// that do not read back (corrupt: a warning on stderr names them), so that old curves never stop a resume.
 int64_t drop_events_after(const std::string& dir, int64_t step, const std::string& keep = "");
 
 }  // namespace mtinet
