@@ -33,6 +33,12 @@ SegmentationMetric::SegmentationMetric(int64_t num_classes, bool skip_uniform_im
   reset();
 }
 
+void SegmentationMetric::set_class_names(std::vector<std::string> names) {
+  MTINET_CHECK(names.empty() || int64_t(names.size()) == num_classes_, "segmentation metric: ", names.size(),
+               " class names for ", num_classes_, " classes");
+  names_ = std::move(names);
+}
+
 void SegmentationMetric::reset() {
   tp_.assign(size_t(num_classes_), 0);
   fp_.assign(size_t(num_classes_), 0);
@@ -124,6 +130,7 @@ nlohmann::json SegmentationMetric::results() const {
   r["fn"] = fn_;
   r["n_valid"] = n_valid_;
   r["n_images"] = n_images_;
+  if (!names_.empty()) r["class_names"] = names_;  // beside jaccards_all_categs, whose layout stays the reference's
   return r;
 }
 

@@ -3,6 +3,7 @@
 // class absent from both labels and predictions counts as IoU 0, as in the reference); pixel accuracy on top.
 #pragma once
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "eval/metric.h"
@@ -22,11 +23,13 @@ class SegmentationMetric : public Metric {
   void update_classes(const Tensor& pred_classes, const Tensor& label);
 
   // {"mIoU", "pixel_acc", "jaccards_all_categs": [per class], "tp", "fp", "fn": [per class], "n_valid",
-  //  "n_images"}; IoUs and accuracy are fractions in [0, 1].
+  //  "n_images"}, and "class_names": [per class] when names were set; IoUs and accuracy are fractions in [0, 1].
   nlohmann::json results() const override;
   void reset() override;
 
   int64_t num_classes() const { return num_classes_; }
+  // One name per class (eval/class_names.h), or none.
+  void set_class_names(std::vector<std::string> names);
 
  private:
   // Adds one image's pixels; class_of(i) is the predicted class of pixel i.
@@ -35,6 +38,7 @@ class SegmentationMetric : public Metric {
 
   int64_t num_classes_;
   bool skip_uniform_images_;
+  std::vector<std::string> names_;
   std::vector<int64_t> tp_, fp_, fn_;
   int64_t n_valid_ = 0, n_correct_ = 0, n_images_ = 0;
 };

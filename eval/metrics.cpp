@@ -1,9 +1,12 @@
 #include "eval/metrics.h"
 
+#include "eval/class_names.h"
+
 namespace mtinet {
 
 MetricOptions metric_options_for(const std::string& dataset) {
   MetricOptions o;
+  o.dataset = dataset;
   if (dataset == "nyud") {
     o.semseg_classes = 40;
     o.edge_max_dist = 0.011;
@@ -17,9 +20,13 @@ MetricOptions metric_options_for(const std::string& dataset) {
 }
 
 std::unique_ptr<Metric> make_metric(const std::string& task, const MetricOptions& options) {
-  if (task == "semseg") return std::make_unique<SegmentationMetric>(options.semseg_classes);
-  if (task == "human_parts")
-    return std::make_unique<SegmentationMetric>(options.human_parts_classes, options.human_parts_skip_uniform);
+  if (task == "semseg" || task == "human_parts") {
+    bool parts = task == "human_parts";
+    int64_t classes = parts ? options.human_parts_classes : options.semseg_classes;
+    auto m = std::make_unique<SegmentationMetric>(classes, parts && options.human_parts_skip_uniform);
+    m->set_class_names(class_names_for(options.dataset, task, classes));
+    return m;
+  }
   if (task == "depth") return std::make_unique<DepthMetric>();
   if (task == "normals") return std::make_unique<NormalsMetric>();
   if (task == "sal") return std::make_unique<SaliencyMetric>();

@@ -17,6 +17,7 @@
 namespace mtinet {
 
 struct MetricOptions {
+  std::string dataset = "nyud";       // names the segmentation classes in the results (eval/class_names.h)
   int64_t semseg_classes = 40;        // NYUD 40, PASCAL-Context 21
   int64_t human_parts_classes = 7;
   bool human_parts_skip_uniform = true;  // the reference's offline human-parts evaluation skips such images

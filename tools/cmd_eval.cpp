@@ -10,6 +10,7 @@
 
 #include "data/nyud.h"
 #include "eval/evaluate.h"
+#include "eval/metrics_table.h"
 #include "eval/multitask_delta.h"
 #include "eval/predictor.h"
 #include "eval/trivial_baseline.h"
@@ -44,14 +45,17 @@ nlohmann::json task_results_from_file(const std::string& path, const std::string
 }  // namespace
 
 int cmd_eval(const std::vector<std::string>& argv) {
-  Args args(argv, {"config", "weights", "split", "out", "single-task-results", "device", "set"}, {"help", "trivial"});
+  Args args(argv, {"config", "weights", "split", "out", "single-task-results", "device", "set"},
+            {"help", "trivial", "per-class"});
   if (args.has("help")) {
     std::printf(
         "usage: mtinet eval --config FILE --weights W.safetensors [--split val] [--out results.json]\n"
-        "                   [--single-task-results task=FILE]... [--trivial] [--device cpu|cuda] [--set key=value]...\n\n"
+        "                   [--single-task-results task=FILE]... [--trivial] [--per-class] [--device cpu|cuda]\n"
+        "                   [--set key=value]...\n\n"
         "Evaluates the weights on a split of the config's dataset (each image resized to data.size, predictions\n"
         "resized back to the label resolution). Writes all results to --out and each task's metrics to <task>.json\n"
-        "beside it. With single-task results for every main task, adds the multi-task delta dm (percent).\n"
+        "beside it, and prints the scalar metrics as a table (--per-class adds each class's IoU, by name).\n"
+        "With single-task results for every main task, adds the multi-task delta dm (percent).\n"
         "--trivial fits constant predictors on the training split and prints task | metric | model | trivial | beats.\n");
     return 0;
   }
@@ -73,6 +77,8 @@ int cmd_eval(const std::vector<std::string>& argv) {
   settings.normalize = cfg.data.normalize;
   std::printf("evaluating '%s' on %s (%zu images)\n", weights.c_str(), data.name().c_str(), data.size());
   nlohmann::json results = evaluate_model(predictor.model(), data, settings);
+  std::printf("%s", metrics_table(results).c_str());
+  if (args.has("per-class")) std::printf("%s", per_class_iou_table(results).c_str());
 
   nlohmann::json out = {{"config", cfg.source}, {"weights", weights}, {"split", split}, {"results", results}};
   std::vector<std::string> stl_specs = args.all("single-task-results");

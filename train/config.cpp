@@ -135,6 +135,12 @@ void parse_checkpoint(const nlohmann::json& j, const std::string& label, Checkpo
   s.finish();
 }
 
+void parse_log(const nlohmann::json& j, const std::string& label, LogConfig& c) {
+  Section s(j, label, "log");
+  s.get("tensorboard", c.tensorboard);
+  s.finish();
+}
+
 }  // namespace
 
 TrainConfig parse_train_config(const nlohmann::json& j, const std::string& file) {
@@ -151,6 +157,7 @@ TrainConfig parse_train_config(const nlohmann::json& j, const std::string& file)
   if (const nlohmann::json* o = s.child("optimizer")) parse_optimizer(*o, s.label(), c.optimizer);
   if (const nlohmann::json* o = s.child("schedule")) parse_schedule(*o, s.label(), c.schedule);
   if (const nlohmann::json* o = s.child("checkpoint")) parse_checkpoint(*o, s.label(), c.checkpoint);
+  if (const nlohmann::json* o = s.child("log")) parse_log(*o, s.label(), c.log);
   // The loss section's keys depend on the model's tasks; make_balancer checks them when the trainer starts.
   if (const nlohmann::json* l = s.child("loss")) {
     MTINET_CHECK(l->is_object(), s.where("loss"), " must be an object, got ", config::type_with_article(*l));

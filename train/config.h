@@ -32,6 +32,10 @@ struct CheckpointConfig {
   int keep_last = 3;
 };
 
+struct LogConfig {
+  bool tensorboard = true;  // TensorBoard event file beside metrics.jsonl (train/metrics_log.h)
+};
+
 struct TrainConfig {
   ModelConfig model;
   DataConfig data;
@@ -39,6 +43,7 @@ struct TrainConfig {
   ScheduleConfig schedule;
   nlohmann::json loss = {{"method", "fixed"}};  // handed to the loss-balancing factory
   CheckpointConfig checkpoint;
+  LogConfig log;
   int64_t epochs = 100;
   int64_t batch_size = 8;
   int64_t eval_every = 10;      // epochs; 0 = only at the end

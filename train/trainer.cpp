@@ -112,9 +112,7 @@ Trainer::Trainer(TrainConfig cfg) : cfg_(std::move(cfg)) {
 
   fs::create_directories(cfg_.checkpoint.dir);
   remove_leftovers();
-  std::string log_path = cfg_.checkpoint.dir + "/metrics.jsonl";
-  log_.open(log_path, std::ios::app);
-  MTINET_CHECK(log_.good(), "cannot open the metrics log '", log_path, "'");
+  log_ = std::make_unique<MetricsLog>(cfg_.checkpoint.dir, cfg_.log.tensorboard);
 }
 
 void Trainer::remove_leftovers() {
@@ -162,13 +160,8 @@ std::string Trainer::resume(const std::string& state_path) {
 
 void Trainer::trim_log_to_resumed_step() {
   // The records after the checkpoint came from a run that died (or was stopped) past it; the resumed run writes those
-  // steps again, and a log with repeated steps plots and averages wrongly. The append stream is reopened because the
-  // rewrite replaces the file it was writing to.
-  std::string log_path = cfg_.checkpoint.dir + "/metrics.jsonl";
-  log_.close();
-  int64_t dropped = drop_log_records_after(log_path, step_, start_at_.epoch);
-  log_.open(log_path, std::ios::app);
-  MTINET_CHECK(log_.good(), "cannot reopen the metrics log '", log_path, "'");
+  // steps again, and a log with repeated steps plots and averages wrongly (older TensorBoard event files likewise).
+  int64_t dropped = log_->drop_records_after(step_, start_at_.epoch);
   if (dropped > 0)
     std::printf("metrics.jsonl: dropped %lld record(s) written after step %lld, which the resumed run writes again\n",
                 static_cast<long long>(dropped), static_cast<long long>(step_));
@@ -184,8 +177,7 @@ std::map<std::string, Tensor> Trainer::batch_to_device(const Batch& b) const {
 }
 
 void Trainer::log_json(const nlohmann::json& j) {
-  log_ << j.dump() << "\n";
-  log_.flush();
+  log_->write(j, step_);  // an epoch's evaluation has no "step": its TensorBoard points go at the current one
 }
 
 std::string Trainer::save_checkpoint(const std::string& last_good) {
@@ -310,6 +302,7 @@ TrainSummary Trainer::run() {
   }
   if (!summary.last_eval.empty()) summary.trivial = report_against_trivial(summary.last_eval);
   summary.steps = step_;
+  summary.log_records_lost = log_->finish();
   return summary;
 }
 

@@ -15,6 +15,7 @@
 #include "model/network.h"
 #include "train/config.h"
 #include "train/loss_balancing.h"
+#include "train/metrics_log.h"
 #include "train/optimizer.h"
 
 namespace mtinet {
@@ -24,6 +25,7 @@ struct TrainSummary {
   std::vector<double> losses;  // total loss of every step this run took
   nlohmann::json last_eval;    // the last evaluation's results (empty if none ran)
   nlohmann::json trivial;      // the final evaluation against the trivial baseline (TrivialComparison::to_json)
+  int64_t log_records_lost = 0;  // metrics.jsonl / event-file records never written (full disk...): see MetricsLog
 };
 
 class Trainer {
@@ -82,7 +84,7 @@ class Trainer {
   int64_t step_ = 0;
   std::string resumed_from_;  // the state file resume() read, "" for a fresh run
   int64_t loss_readback_lag_ = 0;
-  std::ofstream log_;
+  std::unique_ptr<MetricsLog> log_;  // metrics.jsonl and the TensorBoard event file
   nlohmann::json trivial_results_;  // null until computed
 };
 
