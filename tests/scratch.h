@@ -3,19 +3,41 @@
 #pragma once
 #include <unistd.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <string>
+#include <system_error>
+#include <vector>
 
 #include "data/synth_dataset.h"
 
 namespace mtinet::test {
 
-// An empty folder <tmp>/<name>_<pid>.
+// The scratch folders this process made, removed when it exits (a suite run writes hundreds of MB of checkpoints
+// and datasets; left behind, they once filled the disk). MTINET_KEEP_TEST_DIRS=1 keeps them for a post-mortem.
+struct ScratchDirs {
+  std::vector<std::string> made;
+  ~ScratchDirs() {
+    const char* keep = std::getenv("MTINET_KEEP_TEST_DIRS");
+    if (keep != nullptr && *keep != '\0' && std::string(keep) != "0") return;
+    for (const std::string& d : made) {
+      std::error_code ignored;
+      std::filesystem::remove_all(d, ignored);
+    }
+  }
+};
+inline ScratchDirs& scratch_dirs() {
+  static ScratchDirs dirs;
+  return dirs;
+}
+
+// An empty folder <tmp>/<name>_<pid>, removed at exit.
 inline std::string fresh_dir(const std::string& name) {
   namespace fs = std::filesystem;
   std::string d = (fs::temp_directory_path() / (name + "_" + std::to_string(::getpid()))).string();
   fs::remove_all(d);
   fs::create_directories(d);
+  scratch_dirs().made.push_back(d);
   return d;
 }
 

@@ -69,6 +69,17 @@ TEST_CASE("optimiser state round trip continues identically") {
   opt2.step(1e-2);
   CHECK(set.flat_params().to_double_vector() == set2.flat_params().to_double_vector());
   CHECK_THROWS_AS(Optimizer(set, adam("lamb", 1, 0)), Error);
+  // A state missing one of Adam's moments is refused, not resumed with zeros in its place.
+  for (const char* dropped : {"optimizer.buf1", "optimizer.buf2"}) {
+    CAPTURE(dropped);
+    std::vector<std::pair<std::string, Tensor>> partial;
+    for (const auto& e : state)
+      if (e.first != dropped) partial.push_back(e);
+    Optimizer opt3(set2, adam("adam", 1e-2, 1e-1));
+    CHECK(error_message([&] { opt3.load_state(partial); })
+              .find(std::string("optimizer state has no '") + dropped + "', which this adam optimizer keeps") !=
+          std::string::npos);
+  }
 }
 
 TEST_CASE("poly schedule per epoch and per iteration, with warm-up") {

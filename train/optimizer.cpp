@@ -1,5 +1,6 @@
 #include "train/optimizer.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "kernels/optimizer/optimizer.h"
@@ -44,6 +45,7 @@ std::vector<std::pair<std::string, Tensor>> Optimizer::state() const {
 
 void Optimizer::load_state(const std::vector<std::pair<std::string, Tensor>>& named) {
   bool have_steps = false;
+  std::vector<std::string> loaded;
   for (const auto& [name, t] : named) {
     if (name == "optimizer.steps") {
       steps_ = int64_t(t.item());
@@ -55,8 +57,15 @@ void Optimizer::load_state(const std::vector<std::pair<std::string, Tensor>>& na
     MTINET_CHECK(dst->defined() && t.shape() == dst->shape(), "optimizer state '", name, "' ", t.describe(),
                  " does not fit this ", cfg_.type, " optimizer over ", params_.numel(), " parameters");
     dst->copy_from(t.to(dst->dtype()).to(dst->device()));
+    loaded.push_back(name);
   }
   MTINET_CHECK(have_steps, "optimizer state has no 'optimizer.steps'");
+  // A missing moment buffer would resume with zeros: Adam's first steps after it would be far too large.
+  for (const auto& [name, buf] : {std::pair<const char*, const Tensor*>{"optimizer.buf1", &buf1_},
+                                  std::pair<const char*, const Tensor*>{"optimizer.buf2", &buf2_}}) {
+    MTINET_CHECK(!buf->defined() || std::find(loaded.begin(), loaded.end(), name) != loaded.end(),
+                 "optimizer state has no '", name, "', which this ", cfg_.type, " optimizer keeps");
+  }
 }
 
 double clip_grad_norm(ParameterSet& params, double max_norm) {
