@@ -18,6 +18,7 @@
 #include "train/resume.h"
 #include "train/task_losses.h"
 #include "train/weights_file.h"
+#include "train/weights_metadata.h"
 
 namespace mtinet {
 
@@ -171,7 +172,7 @@ void Trainer::log_json(const nlohmann::json& j) {
 
 std::string Trainer::save_checkpoint() {
   CheckpointPaths p = checkpoint_paths(cfg_.checkpoint.dir, step_);
-  model_->save(p.weights, {{"format", "pt"}});
+  model_->save(p.weights, weights_metadata(cfg_, model_->tasks()));
   TrainingState s;
   s.step = step_;
   s.loader = train_loader_->state();
