@@ -2,7 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "tools/version.h"
+#include "tools/version.h"  // header-only: the one place the version is written down
 
 namespace mtinet {
 
