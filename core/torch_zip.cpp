@@ -12,12 +12,9 @@ namespace mtinet::torch_detail {
 
 namespace {
 
-constexpr uint32_t kLocalHeaderSig = 0x04034b50;
-constexpr uint32_t kCentralHeaderSig = 0x02014b50;
-constexpr uint32_t kEndSig = 0x06054b50;
 constexpr uint32_t kZip64EndSig = 0x06064b50;
 constexpr uint32_t kZip64LocatorSig = 0x07064b50;
-constexpr uint64_t kLocalHeaderBytes = 30, kCentralHeaderBytes = 46, kEndBytes = 22;
+constexpr uint64_t kEndBytes = 22;
 constexpr uint64_t kZip64EndBytes = 56, kZip64LocatorBytes = 20;
 constexpr uint16_t kZip64ExtraId = 0x0001;
 
@@ -46,12 +43,16 @@ const std::array<uint32_t, 256>& crc_table() {
   return table;
 }
 
+}  // namespace
+
 uint32_t crc32(const uint8_t* p, uint64_t n) {
   const auto& t = crc_table();
   uint32_t c = 0xFFFFFFFFu;
   for (uint64_t i = 0; i < n; ++i) c = t[(c ^ p[i]) & 0xFF] ^ (c >> 8);
   return c ^ 0xFFFFFFFFu;
 }
+
+namespace {
 
 struct Directory {
   uint64_t entries = 0, offset = 0, size = 0;

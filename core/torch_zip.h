@@ -8,6 +8,12 @@
 
 namespace mtinet::torch_detail {
 
+// Record signatures and fixed header sizes of the zip format (APPNOTE.TXT 4.3), shared with the writer.
+inline constexpr uint32_t kLocalHeaderSig = 0x04034b50;
+inline constexpr uint32_t kCentralHeaderSig = 0x02014b50;
+inline constexpr uint32_t kEndSig = 0x06054b50;
+inline constexpr uint64_t kLocalHeaderBytes = 30, kCentralHeaderBytes = 46;
+
 struct ZipEntry {
   std::string name;
   uint64_t data_offset = 0;  // where the stored bytes begin in the file
@@ -32,5 +38,7 @@ class ZipArchive {
 };
 
 bool looks_like_zip(const uint8_t* data, uint64_t size);
+// The zip format's CRC-32 (IEEE 802.3, as zlib's crc32) of n bytes; shared with the writer (core/torch_zip_writer.h).
+uint32_t crc32(const uint8_t* p, uint64_t n);
 
 }  // namespace mtinet::torch_detail

@@ -13,6 +13,7 @@
 #include "eval/evaluate.h"
 #include "model/load_model_weights.h"
 #include "train/weights_file.h"
+#include "train/weights_metadata.h"
 
 namespace mtinet {
 
@@ -25,7 +26,7 @@ Predictor::Predictor(const ModelConfig& config, const std::string& weights, int6
                input_h, "x", input_w, " (data.size) must be divisible by 32 (MTI-Net upsamples by 2 four times)");
   model_ = build_model(config_);
   SafetensorsContents file = load_weights(weights);  // safetensors or .pth; names the file when missing or malformed
-  load_model_weights(*model_, config_, file);
+  load_model_weights(*model_, config_, file, describe_weights_origin(file));
   model_->to(device_);
   model_->eval();
 }

@@ -34,7 +34,7 @@ bool LoadReport::clean() const { return missing.empty() && unexpected.empty() &&
 
 std::string LoadReport::summary() const {
   std::ostringstream os;
-  os << loaded.size() << " loaded, " << missing.size() << " missing, " << unexpected.size() << " unexpected, "
+  os << loaded.size() << " match, " << missing.size() << " missing, " << unexpected.size() << " unexpected, "
      << mismatched.size() << " mis-shaped";
   // A file for another model differs in hundreds of keys; the first few of each kind tell what is wrong, all of
   // them bury the message.

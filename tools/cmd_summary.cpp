@@ -3,11 +3,14 @@
 // multiply-accumulates of its convolutions and linear layers, output shape of its last one), the totals, and an
 // estimate of the activation memory of training: the bytes of the distinct tensors one training forward (batch 1,
 // train mode, with the losses, whose deep supervision upsamples to full resolution) keeps for backward.
+// With --weights, describes a weights file: its tensors and the metadata mtinet wrote into it (training config,
+// model, tasks, version; train/weights_metadata.h).
 #include <algorithm>
 #include <cstdio>
 #include <map>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/autograd.h"
@@ -20,6 +23,8 @@
 #include "train/config.h"
 #include "train/synthetic_batch.h"
 #include "train/task_losses.h"
+#include "train/weights_file.h"
+#include "train/weights_metadata.h"
 
 namespace mtinet {
 
@@ -27,14 +32,17 @@ namespace {
 
 void print_usage() {
   std::printf(
-      "usage: mtinet summary --config FILE [--size HxW] [--batch B] [--depth D] [--no-memory]\n\n"
+      "usage: mtinet summary --config FILE [--size HxW] [--batch B] [--depth D] [--no-memory] [--weights W]\n"
+      "       mtinet summary --weights W\n\n"
       "Prints the model's module tree with parameters and forward MACs (convolutions and linear layers), the\n"
       "totals, and the activation memory a training step saves for backward (f32, per image).\n"
       "  --config FILE  a training config (train/configs/*.json); its model section is built\n"
       "  --size HxW     input size (default: the config's data.size)\n"
       "  --batch B      batch of the MAC forward (default 1; MACs are also shown per image)\n"
       "  --depth D      module tree depth (default 2)\n"
-      "  --no-memory    skip the activation-memory estimate (a training forward at full size)\n");
+      "  --no-memory    skip the activation-memory estimate (a training forward at full size)\n"
+      "  --weights W    describe a weights file (.safetensors or PyTorch .pth): tensors, and the config, model and\n"
+      "                 tasks it was trained with when mtinet wrote it\n");
 }
 
 std::string with_commas(int64_t v) {
@@ -57,12 +65,54 @@ SavedBytes training_activations(MultiTaskNetwork& model, int64_t h, int64_t w) {
   return saved;
 }
 
+// The weights file's tensors and metadata; the config (one long JSON line in the file) is shown indented.
+void print_weights(const std::string& path) {
+  SafetensorsContents w = load_weights(path);
+  int64_t elements = 0;
+  std::map<std::string, int> dtypes;
+  for (const auto& [name, t] : w.tensors) {
+    elements += t.numel();
+    ++dtypes[dtype_name(t.dtype())];
+  }
+  std::printf("weights %s: %zu tensors, %s elements (", path.c_str(), w.tensors.size(), with_commas(elements).c_str());
+  const char* sep = "";
+  for (const auto& [dt, n] : dtypes) std::printf("%s%s %d", std::exchange(sep, ", "), dt.c_str(), n);
+  std::printf(")\n");
+  std::string origin = describe_weights_origin(w);
+  std::printf("origin:  %s\n", origin.empty() ? "no mtinet metadata (written by PyTorch, or by an older mtinet)"
+                                              : origin.c_str());
+  for (const auto& [key, value] : w.metadata) {
+    if (key == kMetaConfig) continue;
+    std::printf("  %s: %s\n", key.c_str(), value.c_str());
+  }
+  auto config = w.metadata.find(kMetaConfig);
+  if (config == w.metadata.end()) return;
+  std::string shown = config->second;
+  try {
+    shown = nlohmann::json::parse(config->second).dump(2);
+  } catch (const std::exception&) {
+    // not JSON: shown as stored
+  }
+  std::printf("  %s:\n", kMetaConfig);
+  size_t begin = 0;
+  while (begin < shown.size()) {
+    size_t end = shown.find('\n', begin);
+    if (end == std::string::npos) end = shown.size();
+    std::printf("    %s\n", shown.substr(begin, end - begin).c_str());
+    begin = end + 1;
+  }
+}
+
 }  // namespace
 
 int cmd_summary(const std::vector<std::string>& argv) {
-  Args args(argv, {"config", "size", "batch", "depth"}, {"no-memory", "help"});
+  Args args(argv, {"config", "size", "batch", "depth", "weights"}, {"no-memory", "help"});
   if (args.has("help")) {
     print_usage();
+    return 0;
+  }
+  if (args.has("weights") && !args.has("config") && args.positional().empty()) {
+    print_weights(args.require("weights"));
     return 0;
   }
   if (!args.has("config") || !args.positional().empty()) {
@@ -121,6 +171,10 @@ int cmd_summary(const std::vector<std::string>& argv) {
     for (size_t i = 0; i < ops.size(); ++i)
       std::printf("%s %s %.1f", i % 5 == 0 ? "\n              " : ",", ops[i].second.c_str(), double(ops[i].first) / mib);
     std::printf("\n");
+  }
+  if (args.has("weights")) {
+    std::printf("\n");
+    print_weights(args.require("weights"));
   }
   return 0;
 }

@@ -14,5 +14,6 @@ int cmd_bench_loader(const std::vector<std::string>& args);  // tools/cmd_bench_
 int cmd_summary(const std::vector<std::string>& args);  // tools/cmd_summary.cpp
 int cmd_predict(const std::vector<std::string>& args);  // tools/cmd_predict.cpp
 int cmd_eval(const std::vector<std::string>& args);     // tools/cmd_eval.cpp
+int cmd_convert(const std::vector<std::string>& args);  // tools/cmd_convert.cpp
 
 }  // namespace mtinet

@@ -23,6 +23,7 @@ const Command kCommands[] = {
     {"eval", mtinet::cmd_eval, "evaluate weights on a dataset split (metrics, multi-task delta, trivial baseline)"},
     {"predict", mtinet::cmd_predict, "run trained weights on one image: PNG visualisations, raw outputs"},
     {"synth", mtinet::cmd_synth, "write a procedural multi-task dataset (NYUD layout)"},
+    {"convert", mtinet::cmd_convert, "convert weights between PyTorch .pth and safetensors, both ways"},
     {"summary", mtinet::cmd_summary, "a model's module tree, parameters, MACs and training activation memory"},
     {"bench", mtinet::cmd_bench, "time the kernels, whole training steps or the data loader (bench kernels|train|loader)"},
     {"info", mtinet::cmd_info, "print the build configuration and the devices found"},

@@ -21,6 +21,7 @@
 #include "train/resume.h"
 #include "train/task_losses.h"
 #include "train/weights_file.h"
+#include "train/weights_metadata.h"
 
 namespace mtinet {
 
@@ -88,7 +89,10 @@ Trainer::Trainer(TrainConfig cfg) : cfg_(std::move(cfg)) {
                 cfg_.backbone_weights.c_str(), r.loaded.size(), file.tensors.size() - r.loaded.size(),
                 r.missing.size());
   }
-  if (!cfg_.init_weights.empty()) load_model_weights(*model_, cfg_.model, load_weights(cfg_.init_weights));
+  if (!cfg_.init_weights.empty()) {
+    SafetensorsContents init = load_weights(cfg_.init_weights);
+    load_model_weights(*model_, cfg_.model, init, describe_weights_origin(init));
+  }
   model_->to(dtype_);
   model_->to(device_);
   const TaskSet& tasks = model_->tasks();
@@ -145,7 +149,7 @@ std::string Trainer::resume(const std::string& state_path) {
   LoadedCheckpoint c = state_path == "latest" ? read_latest_readable_checkpoint(cfg_.checkpoint.dir)
                                               : read_checkpoint(state_path);
   check_resumable_config(cfg_, c.state, c.state_path);
-  load_model_weights(*model_, cfg_.model, c.weights);
+  load_model_weights(*model_, cfg_.model, c.weights, describe_weights_origin(c.weights));
   optimizer_->load_state(c.state.tensors);
   balancer_->load_state(c.state.tensors);
   step_ = c.state.step;
@@ -197,7 +201,7 @@ std::string Trainer::save_checkpoint(const std::string& last_good) {
                   last_good, " (lower the learning rate or clip gradients: clip_grad_norm)");
     }
   }
-  save_safetensors(p.weights, weights, {{"format", "pt"}});
+  save_safetensors(p.weights, weights, weights_metadata(cfg_, model_->tasks()));
   fault_point("checkpoint.between_files");
   try {
     write_training_state(p.state, s, cfg_.source.dump());
