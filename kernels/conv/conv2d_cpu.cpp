@@ -6,13 +6,14 @@
 //   backward weight  gw[Cout, K] += gy[P, Cout]^T * col[P, K]
 // with P output pixels and K = KH*KW*Cin. Several images share one GEMM when their columns fit a fixed budget
 // (small deep feature maps make poor GEMMs one image at a time); 1x1 stride-1 unpadded convolutions skip im2col.
+// The GEMMs are threaded by mtinet, not by OpenBLAS (gemm_parallel_cpu.h).
 #include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <vector>
 
 #include "kernels/conv/conv2d.h"
-#include "kernels/conv/gemm_cpu.h"
+#include "kernels/conv/gemm_parallel_cpu.h"
 #include "kernels/dispatch.h"
 
 namespace mtinet::kernels {
@@ -133,7 +134,7 @@ void forward(const T* x, const T* w, const T* bias, const Conv2dShape& s, T* y) 
     beta = 1;
   }
   if (s.is_pointwise()) {
-    gemm(false, true, s.n * p, s.cout, s.cin, T(1), x, s.cin, w, s.cin, beta, y, s.cout);
+    gemm_split_rows(true, s.n * p, s.cout, s.cin, T(1), x, s.cin, w, s.cin, beta, y, s.cout);
     return;
   }
   const int64_t chunk = images_per_gemm(s);
@@ -141,7 +142,7 @@ void forward(const T* x, const T* w, const T* bias, const Conv2dShape& s, T* y) 
   for (int64_t n0 = 0; n0 < s.n; n0 += chunk) {
     const int64_t nb = std::min(chunk, s.n - n0);
     im2col(x + n0 * s.h * s.w * s.cin, nb, s, col.get());
-    gemm(false, true, nb * p, s.cout, k, T(1), col.get(), k, w, k, beta, y + n0 * p * s.cout, s.cout);
+    gemm_split_rows(true, nb * p, s.cout, k, T(1), col.get(), k, w, k, beta, y + n0 * p * s.cout, s.cout);
   }
 }
 
@@ -149,14 +150,14 @@ template <class T>
 void backward_input(const T* gy, const T* w, const Conv2dShape& s, T* gx) {
   const int64_t k = s.patch_size(), p = s.out_pixels();
   if (s.is_pointwise()) {
-    gemm(false, false, s.n * p, s.cin, s.cout, T(1), gy, s.cout, w, s.cin, T(0), gx, s.cin);
+    gemm_split_rows(false, s.n * p, s.cin, s.cout, T(1), gy, s.cout, w, s.cin, T(0), gx, s.cin);
     return;
   }
   const int64_t chunk = images_per_gemm(s);
   ColumnBuffer<T> gcol(chunk * p * k);
   for (int64_t n0 = 0; n0 < s.n; n0 += chunk) {
     const int64_t nb = std::min(chunk, s.n - n0);
-    gemm(false, false, nb * p, k, s.cout, T(1), gy + n0 * p * s.cout, s.cout, w, k, T(0), gcol.get(), k);
+    gemm_split_rows(false, nb * p, k, s.cout, T(1), gy + n0 * p * s.cout, s.cout, w, k, T(0), gcol.get(), k);
     col2im(gcol.get(), nb, s, gx + n0 * s.h * s.w * s.cin);
   }
 }
@@ -165,7 +166,7 @@ template <class T>
 void backward_weight(const T* gy, const T* x, const Conv2dShape& s, T* gw) {
   const int64_t k = s.patch_size(), p = s.out_pixels();
   if (s.is_pointwise()) {
-    gemm(true, false, s.cout, s.cin, s.n * p, T(1), gy, s.cout, x, s.cin, T(0), gw, s.cin);
+    gemm_at_b_split_inner(s.cout, s.cin, s.n * p, gy, s.cout, x, s.cin, T(0), gw, s.cin);
     return;
   }
   const int64_t chunk = images_per_gemm(s);
@@ -174,8 +175,7 @@ void backward_weight(const T* gy, const T* x, const Conv2dShape& s, T* gw) {
     const int64_t nb = std::min(chunk, s.n - n0);
     im2col(x + n0 * s.h * s.w * s.cin, nb, s, col.get());
     // The first chunk overwrites gw, later ones accumulate: a fixed order over images.
-    gemm(true, false, s.cout, k, nb * p, T(1), gy + n0 * p * s.cout, s.cout, col.get(), k, T(n0 == 0 ? 0 : 1), gw,
-         k);
+    gemm_at_b_split_inner(s.cout, k, nb * p, gy + n0 * p * s.cout, s.cout, col.get(), k, T(n0 == 0 ? 0 : 1), gw, k);
   }
 }
 

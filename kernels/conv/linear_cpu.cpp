@@ -1,8 +1,9 @@
-// CPU linear layer: one CBLAS GEMM per pass, templated on float/double. Row-major x {N, I}, w {O, I}, y {N, O}.
+// CPU linear layer: one GEMM per pass (threaded like the convolutions', gemm_parallel_cpu.h), templated on
+// float/double. Row-major x {N, I}, w {O, I}, y {N, O}.
 #include <cstdint>
 
 #include "kernels/conv/conv2d.h"
-#include "kernels/conv/gemm_cpu.h"
+#include "kernels/conv/gemm_parallel_cpu.h"
 #include "kernels/conv/linear.h"
 #include "kernels/dispatch.h"
 
@@ -11,15 +12,15 @@ namespace mtinet::kernels {
 namespace {
 template <class T>
 void forward(const T* x, const T* w, int64_t n, int64_t in, int64_t out, T* y) {
-  gemm(false, true, n, out, in, T(1), x, in, w, in, T(0), y, out);  // y = x w^T
+  gemm_split_rows(true, n, out, in, T(1), x, in, w, in, T(0), y, out);  // y = x w^T
 }
 template <class T>
 void backward_input(const T* gy, const T* w, int64_t n, int64_t in, int64_t out, T* gx) {
-  gemm(false, false, n, in, out, T(1), gy, out, w, in, T(0), gx, in);  // gx = gy w
+  gemm_split_rows(false, n, in, out, T(1), gy, out, w, in, T(0), gx, in);  // gx = gy w
 }
 template <class T>
 void backward_weight(const T* gy, const T* x, int64_t n, int64_t in, int64_t out, T* gw) {
-  gemm(true, false, out, in, n, T(1), gy, out, x, in, T(0), gw, in);  // gw = gy^T x
+  gemm_at_b_split_inner(out, in, n, gy, out, x, in, T(0), gw, in);  // gw = gy^T x
 }
 }  // namespace
 
