@@ -139,13 +139,13 @@ void write_sample(const std::string& dir, const std::string& id, const SynthSamp
   save_npy(dir + "/edge/" + id + ".npy", tensor_of(s.edge, {h, w}));
 }
 
+}  // namespace
+
 void write_id_list(const std::string& path, const std::vector<int64_t>& ids) {
   std::string text;
   for (int64_t i : ids) text += sample_id(i) + "\n";
   write_file_atomic(path, text.data(), text.size());
 }
-
-}  // namespace
 
 SynthSummary write_synth_dataset(const SynthOptions& o, const std::function<void(int64_t, int64_t)>& progress) {
   MTINET_CHECK(!o.out_dir.empty(), "synth: the output directory is empty");

@@ -57,6 +57,9 @@ struct SynthSummary {
 void split_ids(int64_t count, double val_fraction, uint64_t seed, std::vector<int64_t>& train,
                std::vector<int64_t>& val);
 
+// Writes a split file: the sample_id of each index, one a line (atomically).
+void write_id_list(const std::string& path, const std::vector<int64_t>& ids);
+
 // Generates and writes the dataset (OpenMP over samples). progress(done, total) is called after each sample, one
 // call at a time, and must not throw. The first error of any sample is rethrown once the others have stopped.
 SynthSummary write_synth_dataset(const SynthOptions& options,
