@@ -2,10 +2,12 @@
 // loader's PASCAL rules (human parts as class maps, images without people ignored after augmentation), the
 // reference's PASCAL augmentation, and the synthetic PASCAL dataset read end to end.
 #include <cmath>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <set>
 
+#include "data/dataset_factory.h"
 #include "data/image.h"
 #include "data/loader.h"
 #include "data/mat_write.h"
@@ -143,6 +145,34 @@ TEST_CASE("pascal loader: human parts batched as class ids, images without peopl
   CHECK(b.tensors.at("sal").shape() == Shape{2, 2, 3, 1});
   CHECK(b.tensors.at("edge").shape() == Shape{2, 2, 3, 1});
   CHECK(b.tensors.at("normals").shape() == Shape{2, 2, 3, 3});
+}
+
+TEST_CASE("pascal loader: augmented batches are the same when resumed mid-epoch, and the factory opens the layout") {
+  std::string root = make_tiny_pascal("mtinet_pascal_resume");
+  LoaderConfig cfg;
+  cfg.batch_size = 1;
+  cfg.seed = 9;
+  cfg.aug = pascal_augment_config();
+  cfg.aug.out_h = 4;
+  cfg.aug.out_w = 6;
+  std::shared_ptr<Dataset> ds = open_dataset("pascal", root, "train", kAllTasks);
+  CHECK(ds->name() == "pascal:train");
+  Loader straight(ds, cfg), resumed(ds, cfg);
+  straight.start({});
+  Batch first, second, again;
+  REQUIRE(straight.next(first));
+  REQUIRE(straight.next(second));
+  resumed.start({0, 1});
+  REQUIRE(resumed.next(again));
+  CHECK(again.ids == second.ids);
+  for (const auto& [name, t] : second.tensors) {
+    INFO(name);
+    const Tensor& u = again.tensors.at(name);
+    REQUIRE(u.shape() == t.shape());
+    CHECK(std::memcmp(u.raw_data(), t.raw_data(), t.nbytes()) == 0);
+  }
+  CHECK_THROWS_WITH_AS(open_dataset("cityscapes", root, "train", kAllTasks),
+                       doctest::Contains("unknown dataset layout 'cityscapes'"), Error);
 }
 
 TEST_CASE("pascal augmentation: the reference's settings and its in-plane rotation of normals") {
