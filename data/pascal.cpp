@@ -1,9 +1,9 @@
 #include "data/pascal.h"
 
 #include <algorithm>
-#include <fstream>
 
 #include "core/file_io.h"
+#include "data/dataset_files.h"
 #include "data/image.h"
 #include "data/label_checks.h"
 #include "data/mat.h"
@@ -62,14 +62,7 @@ Tensor read_saliency(const LabelSource& src) {
 
 PascalDataset::PascalDataset(std::string root, std::string split, std::vector<std::string> tasks)
     : root_(std::move(root)), split_(std::move(split)), tasks_(std::move(tasks)) {
-  std::string list = root_ + "/ImageSets/Context/" + split_ + ".txt";
-  std::ifstream f(list);
-  MTINET_CHECK(f.good(), "PASCAL split file '", list, "' not found (is --data the PASCAL_MT root?)");
-  for (std::string line; std::getline(f, line);) {
-    while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
-    if (!line.empty()) ids_.push_back(line);
-  }
-  MTINET_CHECK(!ids_.empty(), "PASCAL split file '", list, "' lists no images");
+  ids_ = read_split_ids(root_ + "/ImageSets/Context/" + split_ + ".txt", "PASCAL", "is --data the PASCAL_MT root?");
   bool needs_context = std::count(tasks_.begin(), tasks_.end(), "normals") > 0;
   for (const std::string& id : ids_) {
     image_path(id);  // throws when neither .jpg nor .png exists
@@ -85,11 +78,7 @@ PascalDataset::PascalDataset(std::string root, std::string split, std::vector<st
 }
 
 std::string PascalDataset::image_path(const std::string& id) const {
-  for (const char* ext : {".jpg", ".png"}) {
-    std::string p = root_ + "/JPEGImages/" + id + ext;
-    if (file_exists(p)) return p;
-  }
-  MTINET_FAIL("PASCAL: missing image '", root_, "/JPEGImages/", id, ".jpg' (or .png)");
+  return find_image(root_ + "/JPEGImages", id, "PASCAL");
 }
 
 Sample PascalDataset::load(size_t i) const {
@@ -97,12 +86,12 @@ Sample PascalDataset::load(size_t i) const {
   Sample s;
   s.id = id;
   std::string img_path = image_path(id);
-  Tensor img = load_image(img_path, 3);
-  MTINET_CHECK(img.dtype() == DType::U8, "'", img_path, "' must be an 8-bit image");
-  s.fields["image"] = {img.to(DType::F32), Interp::Cubic};
+  Tensor img = load_sample_image(img_path);
+  s.fields["image"] = {img, Interp::Cubic};
   int64_t h = img.dim(0), w = img.dim(1);
   // The context .mat file serves both edges and normals: read once.
-  bool wants_context = std::count(tasks_.begin(), tasks_.end(), "edge") + std::count(tasks_.begin(), tasks_.end(), "normals") > 0;
+  bool wants_context = std::any_of(tasks_.begin(), tasks_.end(),
+                                   [](const std::string& t) { return t == "edge" || t == "normals"; });
   LabelSource context_src{context_mat_path(root_, id), id, "PASCAL"};
   MatFile context = wants_context ? read_mat(context_src.path) : MatFile{};
   for (const std::string& t : tasks_) {

@@ -3,10 +3,7 @@
 #include <stb_image_write.h>
 
 #include <algorithm>
-#include <atomic>
 #include <cstring>
-#include <exception>
-#include <filesystem>
 
 #include "core/error.h"
 #include "core/file_io.h"
@@ -16,9 +13,6 @@
 namespace mtinet::synth {
 
 namespace {
-
-const char* const kDirs[] = {"JPEGImages", "ImageSets/Context", "semseg/pascal-context", "human_parts",
-                             "pascal-context/trainval", "normals_distill", "sal_distill"};
 
 Tensor u8_tensor(const std::vector<uint8_t>& values, int64_t h, int64_t w, int64_t c) {
   Tensor t = Tensor::empty({h, w, c}, DType::U8);
@@ -81,44 +75,23 @@ PascalSynthSummary write_pascal_synth_dataset(const SynthOptions& o,
   split_ids(o.count, o.val_fraction, o.seed, train, val);  // validates the fraction before anything is written
   summary.train = int64_t(train.size());
   summary.val = int64_t(val.size());
-  for (const char* sub : kDirs) {
-    std::error_code ec;
-    std::filesystem::create_directories(o.out_dir + "/" + sub, ec);
-    MTINET_CHECK(!ec, "synth: cannot create '", o.out_dir, "/", sub, "': ", ec.message());
-  }
-  // Exceptions must not leave an OpenMP region: the first is kept and rethrown after the loop.
-  std::exception_ptr failure;
-  std::atomic<bool> failed{false};
-  int64_t done = 0;
-#pragma omp parallel for schedule(dynamic, 1)
-  for (int64_t i = 0; i < o.count; ++i) {
-    if (failed.load()) continue;
-    try {
-      PascalSynthSample s = synthesize_pascal_sample(o.seed, i, o.height, o.width);
-      write_sample(o.out_dir, sample_id(i), s);
-      bool people = std::any_of(s.objects.begin(), s.objects.end(),
-                                [](const PascalObject& ob) { return ob.voc_class == kVocPerson; });
-      int64_t person = std::count(s.semseg.begin(), s.semseg.end(), uint8_t(kVocPerson));
-      int64_t salient = std::count(s.saliency.begin(), s.saliency.end(), uint8_t(255));
+  create_subdirs(o.out_dir, {"JPEGImages", "ImageSets/Context", "semseg/pascal-context", "human_parts",
+                             "pascal-context/trainval", "normals_distill", "sal_distill"});
+  for_each_sample(o.count, [&](int64_t i) {
+    PascalSynthSample s = synthesize_pascal_sample(o.seed, i, o.height, o.width);
+    write_sample(o.out_dir, sample_id(i), s);
+    bool people = std::any_of(s.objects.begin(), s.objects.end(),
+                              [](const PascalObject& ob) { return ob.voc_class == kVocPerson; });
+    int64_t person = std::count(s.semseg.begin(), s.semseg.end(), uint8_t(kVocPerson));
+    int64_t salient = std::count(s.saliency.begin(), s.saliency.end(), uint8_t(255));
 #pragma omp critical(pascal_synth_summary)
-      {
-        summary.images_with_people += people;
-        summary.total_pixels += int64_t(s.semseg.size());
-        summary.person_pixels += person;
-        summary.salient_pixels += salient;
-      }
-    } catch (...) {
-#pragma omp critical(pascal_synth_failure)
-      if (!failure) failure = std::current_exception();
-      failed.store(true);
-    }
-#pragma omp critical(pascal_synth_progress)
     {
-      ++done;
-      if (progress) progress(done, o.count);
+      summary.images_with_people += people;
+      summary.total_pixels += int64_t(s.semseg.size());
+      summary.person_pixels += person;
+      summary.salient_pixels += salient;
     }
-  }
-  if (failure) std::rethrow_exception(failure);
+  }, progress);
   write_id_list(o.out_dir + "/ImageSets/Context/train.txt", train);
   write_id_list(o.out_dir + "/ImageSets/Context/val.txt", val);
   return summary;

@@ -68,10 +68,20 @@ doctest::Contains has(const std::string& text) { return doctest::Contains(text.c
 
 const std::vector<std::string> kAllTasks = {"semseg", "human_parts", "sal", "normals", "edge"};
 
+// Removes a scratch dataset when the test ends, pass or fail: the disk is shared.
+struct RemovedAtExit {
+  std::string dir;
+  ~RemovedAtExit() {
+    std::error_code ec;
+    fs::remove_all(dir, ec);
+  }
+};
+
 }  // namespace
 
 TEST_CASE("pascal dataset: every task of a hand-written sample, as the reference reads it") {
   std::string root = make_tiny_pascal("mtinet_pascal_tiny");
+  RemovedAtExit cleanup{root};
   PascalDataset ds(root, "train", kAllTasks);
   REQUIRE(ds.size() == 2);
   CHECK(ds.name() == "pascal:train");
@@ -94,6 +104,7 @@ TEST_CASE("pascal dataset: every task of a hand-written sample, as the reference
 
 TEST_CASE("pascal dataset: only the requested tasks' files are needed, missing ones are named when it opens") {
   std::string root = make_tiny_pascal("mtinet_pascal_missing");
+  RemovedAtExit cleanup{root};
   fs::remove(root + "/human_parts/b.mat");
   fs::remove(root + "/pascal-context/trainval/b.mat");
   PascalDataset sal_only(root, "train", {"semseg", "sal"});
@@ -109,6 +120,7 @@ TEST_CASE("pascal dataset: only the requested tasks' files are needed, missing o
 
 TEST_CASE("pascal dataset: bad labels are errors naming the sample, the file and the value") {
   std::string root = make_tiny_pascal("mtinet_pascal_bad");
+  RemovedAtExit cleanup{root};
   save_png(root + "/semseg/pascal-context/b.png", u8({2, 3, 1}, {0, 0, 21, 0, 0, 0}));
   PascalDataset ds(root, "train", {"semseg"});
   CHECK_THROWS_WITH_AS(ds.load(1), has("PASCAL sample 'b': '" + root +
@@ -126,6 +138,7 @@ TEST_CASE("pascal dataset: bad labels are errors naming the sample, the file and
 
 TEST_CASE("pascal loader: human parts batched as class ids, images without people all ignored") {
   std::string root = make_tiny_pascal("mtinet_pascal_loader");
+  RemovedAtExit cleanup{root};
   LoaderConfig cfg;
   cfg.batch_size = 2;
   cfg.shuffle = false;
@@ -149,6 +162,7 @@ TEST_CASE("pascal loader: human parts batched as class ids, images without peopl
 
 TEST_CASE("pascal loader: augmented batches are the same when resumed mid-epoch, and the factory opens the layout") {
   std::string root = make_tiny_pascal("mtinet_pascal_resume");
+  RemovedAtExit cleanup{root};
   LoaderConfig cfg;
   cfg.batch_size = 1;
   cfg.seed = 9;
@@ -208,6 +222,7 @@ TEST_CASE("pascal augmentation: the reference's settings and its in-plane rotati
 TEST_CASE("pascal synth: the synthetic PASCAL_MT layout reads back consistently through the reader and loader") {
   synth::SynthOptions o;
   o.out_dir = fresh_dir("mtinet_pascal_synth");
+  RemovedAtExit cleanup{o.out_dir};
   o.count = 8;
   o.height = 48;
   o.width = 64;
