@@ -10,13 +10,33 @@
 #include "data/pascal_edges.h"
 #include "data/pascal_normals.h"
 #include "data/pascal_parts.h"
+#include "data/png_palette.h"
 
 namespace mtinet {
 
 namespace {
 
+std::string where(const LabelSource& src) { return "PASCAL sample '" + src.id + "': '" + src.path + "'"; }
+
+// A single-channel 8-bit PNG, as the reference's np.array(Image.open(...)) sees it: grey values, or the indices of
+// an indexed (palette) PNG.
+Tensor read_gray_png(const LabelSource& src, const char* what) {
+  std::vector<uint8_t> bytes = read_file_bytes(src.path);
+  if (png_is_indexed(bytes.data(), bytes.size())) return decode_png_indices(bytes.data(), bytes.size(), src.path);
+  Tensor t = decode_image(bytes.data(), bytes.size(), src.path, image_format_from_name(src.path));
+  MTINET_CHECK(t.dtype() == DType::U8 && t.dim(2) == 1, where(src), " must be a single-channel 8-bit PNG (",
+               what, "), got ", t.dim(2), " channel(s)", t.dtype() == DType::U8 ? "" : " of 16 bits");
+  return t;
+}
+
+// The reference's _get_semseg_fname: semseg/VOC12/<id>.png when it exists, else semseg/pascal-context/<id>.png.
+std::string semseg_path(const std::string& root, const std::string& id) {
+  std::string voc = root + "/semseg/VOC12/" + id + ".png";
+  return file_exists(voc) ? voc : root + "/semseg/pascal-context/" + id + ".png";
+}
+
 std::string label_path(const std::string& root, const std::string& task, const std::string& id) {
-  if (task == "semseg") return root + "/semseg/pascal-context/" + id + ".png";
+  if (task == "semseg") return semseg_path(root, id);
   if (task == "human_parts") return root + "/human_parts/" + id + ".mat";
   if (task == "sal") return root + "/sal_distill/" + id + ".png";
   if (task == "normals") return root + "/normals_distill/" + id + ".png";
@@ -25,16 +45,6 @@ std::string label_path(const std::string& root, const std::string& task, const s
 }
 
 std::string context_mat_path(const std::string& root, const std::string& id) { return label_path(root, "edge", id); }
-
-std::string where(const LabelSource& src) { return "PASCAL sample '" + src.id + "': '" + src.path + "'"; }
-
-// A single-channel 8-bit PNG, as the reference's np.array(Image.open(...)) sees it.
-Tensor read_gray_png(const LabelSource& src, const char* what) {
-  Tensor t = load_image(src.path);
-  MTINET_CHECK(t.dtype() == DType::U8 && t.dim(2) == 1, where(src), " must be a single-channel 8-bit PNG (",
-               what, "), got ", t.dim(2), " channel(s)", t.dim(2) == 3 ? " (a palette or RGB PNG)" : "");
-  return t;
-}
 
 Tensor read_semseg(const LabelSource& src) {
   Tensor raw = read_gray_png(src, "class ids 0..20, 255 = ignore");

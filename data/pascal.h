@@ -1,17 +1,16 @@
 // PASCAL-Context multi-task (the authors' PASCAL_MT download) in the layout the reference reads:
 //   JPEGImages/<id>.jpg (or .png), ImageSets/Context/{train,val}.txt (ids),
-//   semseg:      semseg/pascal-context/<id>.png, 8-bit single channel, 0 = background, 1..20 VOC classes,
-//                255 = ignore (kept as stored, no shift);
+//   semseg:      semseg/VOC12/<id>.png when it exists (the reference prefers it), else
+//                semseg/pascal-context/<id>.png; 8-bit grey or indexed (palette indices, as PIL reads them),
+//                0 = background, 1..20 VOC classes, 255 = ignore (kept as stored, no shift);
 //   human_parts: human_parts/<id>.mat, PASCAL-Part annotations -> 0..6 (data/pascal_parts.h);
 //   edge:        pascal-context/trainval/<id>.mat, thinned LabelMap boundaries (data/pascal_edges.h);
 //   normals:     normals_distill/<id>.png, valid on the LabelMap's NYUD-known classes (data/pascal_normals.h), so
 //                it needs the pascal-context .mat file too;
 //   sal:         sal_distill/<id>.png, 8-bit single channel, 1 where value / 255 > 0.5, else 0.
 // Only the files of the tasks in use are required; all of them are checked to exist when the dataset opens.
-// Differences from the reference, on purpose: labels of another size than their image are an error naming the file
-// (the reference resizes them, nearest); the reference prefers semseg/VOC12/<id>.png when that file exists, this
-// reader reads semseg/pascal-context only (VOC12's files are palette PNGs, whose indices stb_image cannot return:
-// a palette PNG given as semseg is rejected by name).
+// A difference from the reference, on purpose: labels of another size than their image are an error naming the
+// file (the reference resizes them, nearest).
 #pragma once
 #include <cstdint>
 #include <string>

@@ -68,8 +68,10 @@ void dome(double u, double v, double& nx, double& ny, double& nz, double& shade)
 // A capsule (the segment a-b thickened by radius) or, with a == b, a disc.
 void draw_capsule(Canvas& cv, double ax, double ay, double bx, double by, double radius, int inst, int part_index,
                   int voc, int context, Rgb colour) {
-  int x0 = std::max(0, int(std::floor(std::min(ax, bx) - radius))), x1 = std::min(cv.w - 1, int(std::ceil(std::max(ax, bx) + radius)));
-  int y0 = std::max(0, int(std::floor(std::min(ay, by) - radius))), y1 = std::min(cv.h - 1, int(std::ceil(std::max(ay, by) + radius)));
+  int x0 = std::max(0, int(std::floor(std::min(ax, bx) - radius)));
+  int x1 = std::min(cv.w - 1, int(std::ceil(std::max(ax, bx) + radius)));
+  int y0 = std::max(0, int(std::floor(std::min(ay, by) - radius)));
+  int y1 = std::min(cv.h - 1, int(std::ceil(std::max(ay, by) + radius)));
   double dx = bx - ax, dy = by - ay, len2 = dx * dx + dy * dy;
   for (int y = y0; y <= y1; ++y)
     for (int x = x0; x <= x1; ++x) {

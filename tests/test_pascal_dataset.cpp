@@ -28,7 +28,9 @@ Tensor u8(const Shape& shape, std::vector<uint8_t> v) {
   return t;
 }
 
-std::vector<float> values_of(const Tensor& t) { return std::vector<float>(t.data<float>(), t.data<float>() + t.numel()); }
+std::vector<float> values_of(const Tensor& t) {
+  return std::vector<float>(t.data<float>(), t.data<float>() + t.numel());
+}
 
 // Two 2x3 samples: "a" with a person (head at (0, 0), torso at (0, 1)), "b" without people.
 std::string make_tiny_pascal(const std::string& name) {

@@ -16,7 +16,9 @@ using namespace mtinet::test;
 
 namespace {
 
-std::vector<float> values_of(const Tensor& t) { return std::vector<float>(t.data<float>(), t.data<float>() + t.numel()); }
+std::vector<float> values_of(const Tensor& t) {
+  return std::vector<float>(t.data<float>(), t.data<float>() + t.numel());
+}
 
 std::vector<float> rows(std::initializer_list<std::initializer_list<float>> r) {
   std::vector<float> out;
@@ -93,7 +95,8 @@ TEST_CASE("pascal parts: the scipy-written PASCAL-Part fixture gives head 1, tor
 TEST_CASE("pascal parts: later parts and later people overwrite, people without parts paint nothing") {
   const int h = 3, w = 4;
   MatFile f = annotation(h, w,
-                         {{15, box(h, w, 0, 3, 0, 2), {{"torso", box(h, w, 0, 3, 0, 2)}, {"lhand", box(h, w, 1, 2, 0, 1)}}},
+                         {{15, box(h, w, 0, 3, 0, 2),
+                           {{"torso", box(h, w, 0, 3, 0, 2)}, {"lhand", box(h, w, 1, 2, 0, 1)}}},
                           {8, box(h, w, 0, 3, 3, 4), {}},  // a cat: not a person
                           {15, box(h, w, 0, 1, 2, 4), {}},  // a person without part annotations
                           {15, box(h, w, 2, 3, 1, 4), {{"rfoot", box(h, w, 2, 3, 1, 4)}}}});
