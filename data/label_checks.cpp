@@ -12,7 +12,7 @@ namespace mtinet {
 namespace {
 
 // Every message starts the same way, so a user can grep the log for the sample and open the file.
-std::string where(const LabelSource& src) { return "NYUD sample '" + src.id + "': '" + src.path + "'"; }
+std::string where(const LabelSource& src) { return src.dataset + " sample '" + src.id + "': '" + src.path + "'"; }
 
 // (row, col) of element k of an {H, W} or {H, W, C} map, plus the channel where there are several.
 std::string pixel_of(const Tensor& t, int64_t k) {

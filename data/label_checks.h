@@ -16,6 +16,7 @@ namespace mtinet {
 struct LabelSource {
   std::string path;  // the file
   std::string id;    // the sample id (a line of the split file)
+  std::string dataset = "NYUD";  // the dataset's name, first word of every message
 };
 
 // NYUD segmentation PNGs store 0 for unlabeled pixels and k in 1..classes for class k-1 (the reader shifts them);

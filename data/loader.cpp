@@ -4,6 +4,8 @@
 #include <cstring>
 #include <numeric>
 
+#include "data/pascal_parts.h"
+
 namespace mtinet {
 
 namespace {
@@ -26,7 +28,7 @@ Batch collate(std::vector<Sample>& samples, bool normalize) {
   int64_t n = int64_t(samples.size());
   for (const auto& [name, field] : samples[0].fields) {
     const Shape& s0 = field.map.shape();
-    bool is_semseg = name == "semseg";
+    bool is_semseg = name == "semseg" || name == "human_parts";  // class maps: i64 {N, H, W} for the CE loss
     Shape shape = is_semseg ? Shape{n, s0[0], s0[1]} : Shape{n, s0[0], s0[1], s0[2]};
     Tensor t = Tensor::empty(shape, is_semseg ? DType::I64 : DType::F32);
     int64_t per = field.map.numel();
@@ -103,6 +105,7 @@ Batch Loader::build_batch(int64_t epoch, int64_t b) const {
     Rng rng(mix(cfg_.seed, uint64_t(epoch), uint64_t(pos) + 1));
     if (cfg_.augment) augment(s, cfg_.aug, rng);
     else resize_only(s, cfg_.aug);
+    ignore_samples_without_parts(s);  // PASCAL: after augmentation, as the reference's AddIgnoreRegions
     samples.push_back(std::move(s));
   }
   return collate(samples, cfg_.normalize);

@@ -20,8 +20,8 @@
 namespace mtinet {
 
 struct Batch {
-  // "image" {N,H,W,3} f32 normalised; "semseg" {N,H,W} i64 (255 ignore); "depth", "edge" {N,H,W,1};
-  // "normals" {N,H,W,3}; all on the CPU.
+  // "image" {N,H,W,3} f32 normalised; "semseg", "human_parts" {N,H,W} i64 (255 ignore); "depth", "edge", "sal"
+  // {N,H,W,1}; "normals" {N,H,W,3}; all on the CPU.
   std::map<std::string, Tensor> tensors;
   std::vector<std::string> ids;
 };

@@ -1,8 +1,8 @@
 #include "data/nyud.h"
 
-#include <fstream>
 
 #include "core/file_io.h"
+#include "data/dataset_files.h"
 #include "data/image.h"
 #include "data/label_checks.h"
 #include "data/npy.h"
@@ -57,14 +57,7 @@ Tensor read_semseg_label(int64_t classes, const LabelSource& src) {
 NyudDataset::NyudDataset(std::string root, std::string split, std::vector<std::string> tasks, int64_t semseg_classes)
     : root_(std::move(root)), split_(std::move(split)), tasks_(std::move(tasks)), classes_(semseg_classes) {
   MTINET_CHECK(classes_ >= 1 && classes_ <= 254, "NYUD: semseg class count ", classes_, " is outside 1..254");
-  std::string list = root_ + "/gt_sets/" + split_ + ".txt";
-  std::ifstream f(list);
-  MTINET_CHECK(f.good(), "NYUD split file '", list, "' not found (is --data the dataset root?)");
-  for (std::string line; std::getline(f, line);) {
-    while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
-    if (!line.empty()) ids_.push_back(line);
-  }
-  MTINET_CHECK(!ids_.empty(), "NYUD split file '", list, "' lists no images");
+  ids_ = read_split_ids(root_ + "/gt_sets/" + split_ + ".txt", "NYUD", "is --data the dataset root?");
   for (const std::string& id : ids_) {
     image_path(id);  // throws when neither .jpg nor .png exists
     for (const std::string& t : tasks_) {
@@ -74,22 +67,15 @@ NyudDataset::NyudDataset(std::string root, std::string split, std::vector<std::s
   }
 }
 
-std::string NyudDataset::image_path(const std::string& id) const {
-  for (const char* ext : {".jpg", ".png"}) {
-    std::string p = root_ + "/images/" + id + ext;
-    if (file_exists(p)) return p;
-  }
-  MTINET_FAIL("NYUD: missing image '", root_, "/images/", id, ".jpg' (or .png)");
-}
+std::string NyudDataset::image_path(const std::string& id) const { return find_image(root_ + "/images", id, "NYUD"); }
 
 Sample NyudDataset::load(size_t i) const {
   const std::string& id = ids_.at(i);
   Sample s;
   s.id = id;
   std::string img_path = image_path(id);
-  Tensor img = load_image(img_path, 3);
-  MTINET_CHECK(img.dtype() == DType::U8, "'", img_path, "' must be an 8-bit image");
-  s.fields["image"] = {img.to(DType::F32), Interp::Cubic};
+  Tensor img = load_sample_image(img_path);
+  s.fields["image"] = {img, Interp::Cubic};
   int64_t h = img.dim(0), w = img.dim(1);
   for (const std::string& t : tasks_) {
     LabelSource src{format_path(root_, task_file(t), id), id};

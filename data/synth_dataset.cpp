@@ -139,13 +139,46 @@ void write_sample(const std::string& dir, const std::string& id, const SynthSamp
   save_npy(dir + "/edge/" + id + ".npy", tensor_of(s.edge, {h, w}));
 }
 
+}  // namespace
+
+void for_each_sample(int64_t count, const std::function<void(int64_t)>& sample,
+                     const std::function<void(int64_t, int64_t)>& progress) {
+  // Exceptions must not leave an OpenMP region: the first is kept and rethrown after the loop.
+  std::exception_ptr failure;
+  std::atomic<bool> failed{false};
+  int64_t done = 0;
+#pragma omp parallel for schedule(dynamic, 1)
+  for (int64_t i = 0; i < count; ++i) {
+    if (failed.load()) continue;  // after a failure the remaining samples are skipped
+    try {
+      sample(i);
+    } catch (...) {
+#pragma omp critical(synth_failure)
+      if (!failure) failure = std::current_exception();
+      failed.store(true);
+    }
+#pragma omp critical(synth_progress)
+    {
+      ++done;
+      if (progress) progress(done, count);
+    }
+  }
+  if (failure) std::rethrow_exception(failure);
+}
+
+void create_subdirs(const std::string& root, const std::vector<std::string>& subdirs) {
+  for (const std::string& sub : subdirs) {
+    std::error_code ec;
+    std::filesystem::create_directories(root + "/" + sub, ec);
+    MTINET_CHECK(!ec, "synth: cannot create '", root, "/", sub, "': ", ec.message());
+  }
+}
+
 void write_id_list(const std::string& path, const std::vector<int64_t>& ids) {
   std::string text;
   for (int64_t i : ids) text += sample_id(i) + "\n";
   write_file_atomic(path, text.data(), text.size());
 }
-
-}  // namespace
 
 SynthSummary write_synth_dataset(const SynthOptions& o, const std::function<void(int64_t, int64_t)>& progress) {
   MTINET_CHECK(!o.out_dir.empty(), "synth: the output directory is empty");
@@ -157,51 +190,25 @@ SynthSummary write_synth_dataset(const SynthOptions& o, const std::function<void
   split_ids(o.count, o.val_fraction, o.seed, train, val);  // validates the fraction before anything is written
   summary.train = int64_t(train.size());
   summary.val = int64_t(val.size());
-  for (const char* sub : {"images", "segmentation", "depth", "normals", "edge", "gt_sets"}) {
-    std::error_code ec;
-    std::filesystem::create_directories(o.out_dir + "/" + sub, ec);
-    MTINET_CHECK(!ec, "synth: cannot create '", o.out_dir, "/", sub, "': ", ec.message());
-  }
+  create_subdirs(o.out_dir, {"images", "segmentation", "depth", "normals", "edge", "gt_sets"});
 
-  // Exceptions must not leave an OpenMP region: the first is kept and rethrown after the loop.
-  std::exception_ptr failure;
-  std::atomic<bool> failed{false};
-  int64_t done = 0;
-#pragma omp parallel
-  {
+  for_each_sample(o.count, [&](int64_t i) {
+    SynthSample s = synthesize_sample(o.seed, i, o.height, o.width);
+    write_sample(o.out_dir, sample_id(i), s);
     SynthSummary local;
-#pragma omp for schedule(dynamic, 1)
-    for (int64_t i = 0; i < o.count; ++i) {
-      if (failed.load()) continue;  // after a failure the remaining samples are skipped
-      try {
-        SynthSample s = synthesize_sample(o.seed, i, o.height, o.width);
-        write_sample(o.out_dir, sample_id(i), s);
-        for (size_t p = 0; p < s.label.size(); ++p) {
-          local.class_pixels[s.label[p]]++;
-          local.invalid_depth_pixels += s.depth[p] == 0.0f;
-          local.edge_pixels += s.edge[p] != 0.0f;
-        }
-        local.total_pixels += int64_t(s.label.size());
-      } catch (...) {
-#pragma omp critical(synth_failure)
-        if (!failure) failure = std::current_exception();
-        failed.store(true);
-      }
-#pragma omp critical(synth_progress)
-      {
-        ++done;
-        if (progress) progress(done, o.count);
-      }
+    for (size_t p = 0; p < s.label.size(); ++p) {
+      local.class_pixels[s.label[p]]++;
+      local.invalid_depth_pixels += s.depth[p] == 0.0f;
+      local.edge_pixels += s.edge[p] != 0.0f;
     }
 #pragma omp critical(synth_summary)
     {
       for (int k = 0; k <= kNumClasses; ++k) summary.class_pixels[size_t(k)] += local.class_pixels[size_t(k)];
-      summary.total_pixels += local.total_pixels;
+      summary.total_pixels += int64_t(s.label.size());
       summary.invalid_depth_pixels += local.invalid_depth_pixels;
       summary.edge_pixels += local.edge_pixels;
     }
-  }
-  if (failure) std::rethrow_exception(failure);
+  }, progress);
   write_id_list(o.out_dir + "/gt_sets/train.txt", train);
   write_id_list(o.out_dir + "/gt_sets/val.txt", val);
   return summary;

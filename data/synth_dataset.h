@@ -57,6 +57,18 @@ struct SynthSummary {
 void split_ids(int64_t count, double val_fraction, uint64_t seed, std::vector<int64_t>& train,
                std::vector<int64_t>& val);
 
+// Runs sample(i) for every i in [0, count) on OpenMP threads; progress(done, count) is called after each, one call
+// at a time, and must not throw. The first exception of any sample is rethrown once the others have stopped (the
+// samples not yet started are skipped). `sample` must guard what it shares with the other threads.
+void for_each_sample(int64_t count, const std::function<void(int64_t)>& sample,
+                     const std::function<void(int64_t, int64_t)>& progress);
+
+// Creates root/<sub> for each of subdirs (and root), throwing with the folder's name when one cannot be created.
+void create_subdirs(const std::string& root, const std::vector<std::string>& subdirs);
+
+// Writes a split file: the sample_id of each index, one a line (atomically).
+void write_id_list(const std::string& path, const std::vector<int64_t>& ids);
+
 // Generates and writes the dataset (OpenMP over samples). progress(done, total) is called after each sample, one
 // call at a time, and must not throw. The first error of any sample is rethrown once the others have stopped.
 SynthSummary write_synth_dataset(const SynthOptions& options,

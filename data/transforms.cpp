@@ -138,10 +138,24 @@ void flip_horizontal(Sample& s) {
   }
 }
 
+void rotate_normals_in_plane(Tensor& normals, double angle_deg) {
+  // The reference's ScaleNRotate: with (n0, n1) = r (sin phi, cos phi), phi = atan2(n0, n1), the vector becomes
+  // r (sin(phi + a), cos(phi + a)); written here as the equivalent rotation of (n0, n1). n2 is unchanged.
+  double a = angle_deg * M_PI / 180.0, c = std::cos(a), sn = std::sin(a);
+  float* p = normals.data<float>();
+  int64_t ch = normals.dim(-1);
+  for (int64_t i = 0; i < normals.numel(); i += ch) {
+    double n0 = p[i], n1 = p[i + 1];
+    p[i] = float(n0 * c + n1 * sn);
+    p[i + 1] = float(n1 * c - n0 * sn);
+  }
+}
+
 void scale_rotate(Sample& s, double scale, double angle_deg) {
   double m[6];
   rotation_matrix(double(s.width()) / 2, double(s.height()) / 2, angle_deg, scale, m);
   for (auto& [name, f] : s.fields) {
+    if (name == "normals" && angle_deg != 0.0) rotate_normals_in_plane(f.map, angle_deg);
     f.map = warp_affine(f.map, m, f.interp);
     if (name == "depth") {
       float* p = f.map.data<float>();

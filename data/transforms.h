@@ -2,7 +2,8 @@
 //   flip: horizontal, p = 0.5, normals' x component negated.
 //   scale_rotate: about the centre, output size kept (OpenCV's getRotationMatrix2D + warpAffine, zero border);
 //     the scale is drawn from a list (NYUD: {1, 1.2, 1.5}) or uniformly from a range (PASCAL: 0.75..1.25), the angle
-//     likewise; depth is divided by the scale (zooming in brings the scene closer).
+//     likewise; depth is divided by the scale (zooming in brings the scene closer); normals are rotated in the image
+//     plane by the angle (rotate_normals_in_plane), as the reference's ScaleNRotate does.
 //   resize: to a fixed size, cubic for images and normals (then re-normalised), nearest for labels.
 #pragma once
 #include <vector>
@@ -21,6 +22,8 @@ Tensor warp_affine(const Tensor& map, const double forward[6], Interp interp);
 void rotation_matrix(double cx, double cy, double angle_deg, double scale, double out[6]);
 
 void flip_horizontal(Sample& s);  // and negates normals' x
+// The reference's in-plane rotation of normal vectors by the warp's angle (x and y components; before the warp).
+void rotate_normals_in_plane(Tensor& normals, double angle_deg);
 void scale_rotate(Sample& s, double scale, double angle_deg);
 void resize_sample(Sample& s, int64_t h, int64_t w);
 void renormalise_normals(Tensor& normals);  // unit length where non-zero

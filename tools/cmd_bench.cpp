@@ -350,7 +350,8 @@ void print_usage() {
   std::printf(
       "usage: mtinet bench kernels [--device cuda|cpu] [--iters N] [--warmup N] [--scale-down]\n"
       "       mtinet bench train --config FILE ... (whole training steps; mtinet bench train --help)\n"
-      "       mtinet bench loader --data DIR ... (the data loader alone; mtinet bench loader --help)\n\n"
+      "       mtinet bench loader --data DIR ... (the data loader alone; mtinet bench loader --help)\n"
+      "       mtinet bench epoch --config FILE --data DIR ... (one training epoch; mtinet bench epoch --help)\n\n"
       "Times each op's forward and backward at MTI-Net's shapes (480x640 images, batch 8, NHWC) and prints the\n"
       "median time and the achieved bandwidth (minimal bytes read + written / time), or FLOP rate for conv2d.\n"
       "  --device      cuda (default when a GPU is present) or cpu\n"
@@ -367,6 +368,9 @@ int cmd_bench(const std::vector<std::string>& argv) {
   }
   if (!argv.empty() && argv[0] == "loader") {
     return cmd_bench_loader(std::vector<std::string>(argv.begin() + 1, argv.end()));
+  }
+  if (!argv.empty() && argv[0] == "epoch") {
+    return cmd_bench_epoch(std::vector<std::string>(argv.begin() + 1, argv.end()));
   }
   Args args(argv, {"device", "iters", "warmup"}, {"scale-down", "help"});
   if (args.has("help")) {

@@ -11,6 +11,7 @@ int cmd_synth(const std::vector<std::string>& args);  // tools/cmd_synth.cpp
 int cmd_bench(const std::vector<std::string>& args);  // tools/cmd_bench.cpp
 int cmd_bench_train(const std::vector<std::string>& args);  // tools/cmd_bench_train.cpp (bench train)
 int cmd_bench_loader(const std::vector<std::string>& args);  // tools/cmd_bench_loader.cpp (bench loader)
+int cmd_bench_epoch(const std::vector<std::string>& args);  // tools/cmd_bench_epoch.cpp (bench epoch)
 int cmd_summary(const std::vector<std::string>& args);  // tools/cmd_summary.cpp
 int cmd_predict(const std::vector<std::string>& args);  // tools/cmd_predict.cpp
 int cmd_eval(const std::vector<std::string>& args);     // tools/cmd_eval.cpp
