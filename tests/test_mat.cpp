@@ -29,16 +29,6 @@ void check_numbers(const MatValue& v, MatClass cls, const std::vector<int64_t>& 
   CHECK(v.to_vector<T>() == want);
 }
 
-// The message of the Error that `fn` throws ("" when it throws none).
-template <class Fn>
-std::string error_of(Fn fn) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
-}
 
 void check_error(const std::string& message, const std::vector<std::string>& parts) {
   INFO(message);
@@ -112,7 +102,7 @@ Bytes zlib_bytes(const Bytes& in) {
 Bytes compressed(const Bytes& inner) { return element(kCompressed, zlib_bytes(inner), false); }
 
 std::string parse_error(const Bytes& b) {
-  return error_of([&] { parse_mat(b.data(), b.size(), "bad.mat"); });
+  return test::error_message([&] { parse_mat(b.data(), b.size(), "bad.mat"); });
 }
 
 }  // namespace
@@ -155,7 +145,7 @@ TEST_CASE("mat: char arrays as UTF-8 strings and rows") {
   CHECK(f.var("astral").shape == std::vector<int64_t>{1, 3});
   CHECK(f.var("rows").shape == std::vector<int64_t>{3, 2});
   CHECK(f.var("rows").char_rows() == std::vector<std::string>{"ab", "cd", "ef"});
-  check_error(error_of([&] { f.var("rows").str(); }), {"text.mat", "rows", "3x2 char", "char_rows"});
+  check_error(test::error_message([&] { f.var("rows").str(); }), {"text.mat", "rows", "3x2 char", "char_rows"});
   CHECK(f.var("blank").str().empty());
   CHECK(f.var("blank").numel() == 0);
 }
@@ -256,44 +246,44 @@ TEST_CASE("mat: accessor errors name the file, the variable path and the problem
   std::string path = mat_fixture("pascal_part.mat");
   MatFile f = read_mat(path);
   const MatValue& objects = f.var("anno").field("objects");
-  check_error(error_of([&] { objects.field(0, "maskx"); }),
+  check_error(test::error_message([&] { objects.field(0, "maskx"); }),
               {path, "anno.objects", "no field 'maskx'", "class, class_ind, mask, parts"});
-  check_error(error_of([&] { objects.field(2, "mask"); }), {path, "anno.objects", "element 2 out of range"});
-  check_error(error_of([&] { objects.field("mask"); }), {path, "anno.objects", "1x2 struct"});
-  check_error(error_of([&] { f.var("anno").field("imname").scalar(); }), {path, "anno.imname", "numeric", "char"});
-  check_error(error_of([&] { objects.field(0, "mask").str(); }), {path, "anno.objects(1).mask", "char", "uint8"});
-  check_error(error_of([&] { objects.cell(0); }), {path, "anno.objects", "cell", "struct"});
-  check_error(error_of([&] { objects.field(0, "mask").expect_shape({-1, 9}); }),
+  check_error(test::error_message([&] { objects.field(2, "mask"); }), {path, "anno.objects", "element 2 out of range"});
+  check_error(test::error_message([&] { objects.field("mask"); }), {path, "anno.objects", "1x2 struct"});
+  check_error(test::error_message([&] { f.var("anno").field("imname").scalar(); }), {path, "anno.imname", "numeric", "char"});
+  check_error(test::error_message([&] { objects.field(0, "mask").str(); }), {path, "anno.objects(1).mask", "char", "uint8"});
+  check_error(test::error_message([&] { objects.cell(0); }), {path, "anno.objects", "cell", "struct"});
+  check_error(test::error_message([&] { objects.field(0, "mask").expect_shape({-1, 9}); }),
               {path, "anno.objects(1).mask", "Nx9", "6x8 uint8"});
-  check_error(error_of([&] { f.var("annotation"); }), {path, "no variable 'annotation'", "variables: anno"});
+  check_error(test::error_message([&] { f.var("annotation"); }), {path, "no variable 'annotation'", "variables: anno"});
   objects.field(0, "mask").expect_shape({6, -1});  // matches: must not throw
   MatFile n = read_mat(mat_fixture("numeric.mat"));
-  check_error(error_of([&] { n.var("d").to_vector<uint8_t>(); }), {"numeric.mat", "d:", "element 0", "2x3 double"});
-  check_error(error_of([&] { n.var("i64").to_vector<int32_t>(); }), {"numeric.mat", "i64", "element 0"});
+  check_error(test::error_message([&] { n.var("d").to_vector<uint8_t>(); }), {"numeric.mat", "d:", "element 0", "2x3 double"});
+  check_error(test::error_message([&] { n.var("i64").to_vector<int32_t>(); }), {"numeric.mat", "i64", "element 0"});
 }
 
 TEST_CASE("mat: sparse and complex arrays are rejected by name") {
   std::string sparse = mat_fixture("sparse.mat"), complex = mat_fixture("complex.mat");
-  check_error(error_of([&] { read_mat(sparse); }), {sparse, "sp:", "sparse arrays are not supported", "full()"});
-  check_error(error_of([&] { read_mat(complex); }), {complex, "cx:", "complex arrays are not supported"});
+  check_error(test::error_message([&] { read_mat(sparse); }), {sparse, "sp:", "sparse arrays are not supported", "full()"});
+  check_error(test::error_message([&] { read_mat(complex); }), {complex, "cx:", "complex arrays are not supported"});
 }
 
 TEST_CASE("mat: v7.3 (HDF5) files are rejected with a message naming the file and saying to re-save with -v7") {
   std::string path = mat_fixture("v73.mat");
-  check_error(error_of([&] { read_mat(path); }), {path, "v7.3", "HDF5", "'-v7'"});
+  check_error(test::error_message([&] { read_mat(path); }), {path, "v7.3", "HDF5", "'-v7'"});
   Bytes b = read_file_bytes(path);
   // The header alone says so too, as does a plain HDF5 file and a version-2 header without the text.
-  check_error(error_of([&] { parse_mat(b.data(), 128, "cut73.mat"); }), {"cut73.mat", "v7.3", "'-v7'"});
+  check_error(test::error_message([&] { parse_mat(b.data(), 128, "cut73.mat"); }), {"cut73.mat", "v7.3", "'-v7'"});
   Bytes hdf5(b.begin() + 512, b.end());
-  check_error(error_of([&] { parse_mat(hdf5.data(), hdf5.size(), "plain.h5"); }), {"plain.h5", "v7.3"});
+  check_error(test::error_message([&] { parse_mat(hdf5.data(), hdf5.size(), "plain.h5"); }), {"plain.h5", "v7.3"});
   check_error(parse_error(header(0x0200)), {"bad.mat", "v7.3", "'-v7'"});
 }
 
 TEST_CASE("mat: damaged fixtures are rejected with a message naming the file") {
   std::string truncated = mat_fixture("truncated.mat"), corrupt = mat_fixture("corrupt_zlib.mat");
-  check_error(error_of([&] { read_mat(truncated); }), {truncated, "only", "remain (truncated file?)"});
+  check_error(test::error_message([&] { read_mat(truncated); }), {truncated, "only", "remain (truncated file?)"});
   // What zlib reports depends on where the changed bits land; it must be caught in the compressed element.
-  check_error(error_of([&] { read_mat(corrupt); }), {corrupt, "compressed element at byte 128"});
+  check_error(test::error_message([&] { read_mat(corrupt); }), {corrupt, "compressed element at byte 128"});
 }
 
 TEST_CASE("mat: every truncation of a fixture is rejected, or ends exactly between variables") {
@@ -330,7 +320,7 @@ TEST_CASE("mat: changed bytes anywhere in a fixture are read or rejected by name
       for (uint8_t mask : {uint8_t(0x01), uint8_t(0x80), uint8_t(0xFF)}) {
         Bytes b = good;
         b[i] ^= mask;
-        std::string err = error_of([&] { parse_mat(b.data(), b.size(), "mutant.mat"); });
+        std::string err = test::error_message([&] { parse_mat(b.data(), b.size(), "mutant.mat"); });
         if (!err.empty()) {
           INFO(i << ": " << err);
           REQUIRE(err.find("'mutant.mat'") != std::string::npos);

@@ -41,13 +41,6 @@ void print_usage() {
       "  --batch B   images per step (default: the config's batch_size)\n");
 }
 
-std::vector<std::string> label_tasks(const TaskSet& tasks) {
-  std::vector<std::string> names = tasks.main_names();
-  for (const std::string& a : tasks.auxiliary_names())
-    if (std::find(names.begin(), names.end(), a) == names.end()) names.push_back(a);
-  return names;
-}
-
 }  // namespace
 
 int cmd_bench_epoch(const std::vector<std::string>& argv) {
@@ -81,7 +74,7 @@ int cmd_bench_epoch(const std::vector<std::string>& argv) {
   }
   lc.aug.out_h = h;
   lc.aug.out_w = w;
-  Loader loader(open_dataset(layout, args.require("data"), cfg.data.train_split, label_tasks(tasks)), lc);
+  Loader loader(open_dataset(layout, args.require("data"), cfg.data.train_split, tasks.label_names()), lc);
   std::printf("mtinet epoch benchmark: %s (tasks %s) on %s, %s layout, %lld batches of %lld at %lldx%lld, "
               "%d loader threads\n",
               cfg.model.model.c_str(), cfg.model.tasks.c_str(), device_name(dev), layout.c_str(),
