@@ -65,6 +65,16 @@ Tensor colorize_depth(const Tensor& depth, double lo, double hi) {
   return out;
 }
 
+Tensor colorize_heat(const Tensor& map, double lo, double hi) {
+  int64_t n = pixels_of(map, 1, "colorize_heat");
+  std::vector<double> v = map.to_double_vector();
+  Tensor out = Tensor::empty({map.dim(0), map.dim(1), 3}, DType::U8);
+  uint8_t* o = out.data<uint8_t>();
+  const double span = hi > lo ? hi - lo : 1.0;
+  for (int64_t i = 0; i < n; ++i) ramp(std::clamp((v[size_t(i)] - lo) / span, 0.0, 1.0), o + 3 * i);
+  return out;
+}
+
 Tensor colorize_normals(const Tensor& normals) {
   int64_t n = pixels_of(normals, 3, "colorize_normals");
   std::vector<double> v = normals.to_double_vector();

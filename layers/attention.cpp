@@ -1,5 +1,7 @@
 #include "layers/attention.h"
 
+#include "layers/activation_tap.h"
+
 #include "core/ops.h"
 
 namespace mtinet {
@@ -32,6 +34,10 @@ SABlock::SABlock(int64_t in, int64_t out, Rng& rng) {
   conv_ = register_module("conv", std::make_shared<Conv2d>(Conv2dSpec{in, out, 3, 1, 1}, rng));
 }
 
-Tensor SABlock::forward(const Tensor& x) { return ops::mul(conv_->forward(x), attention_->forward(x)); }
+Tensor SABlock::forward(const Tensor& x) {
+  Tensor attention = attention_->forward(x);
+  tap::record("attention", attention);  // the spatial-attention map, for mtinet predict --explain
+  return ops::mul(conv_->forward(x), attention);
+}
 
 }  // namespace mtinet

@@ -1,6 +1,7 @@
 #include "model/distillation.h"
 
 #include "core/ops.h"
+#include "layers/activation_tap.h"
 #include "model/tasks.h"
 
 namespace mtinet {
@@ -24,6 +25,7 @@ std::map<std::string, Tensor> MultiTaskDistillation::forward(const std::map<std:
     Tensor messages;
     for (const std::string& a : auxiliary_) {
       if (a == t) continue;
+      tap::Scope scope("self_attention." + t + "." + a);  // the block's state_dict path
       Tensor m = blocks_[t][a]->forward(feature_of(features, a, "MultiTaskDistillation"));
       messages = messages.defined() ? ops::add(messages, m) : m;
     }

@@ -1,6 +1,7 @@
 #include "model/feature_propagation.h"
 
 #include "core/ops.h"
+#include "layers/activation_tap.h"
 #include "model/tasks.h"
 
 namespace mtinet {
@@ -35,6 +36,7 @@ std::map<std::string, Tensor> FeaturePropagation::forward(const std::map<std::st
     // Bring the N copies of each channel together, softmax over them, and restore the task-major order.
     mask = ops::interleave_channels(ops::grouped_softmax(ops::interleave_channels(logits, n, c), n), c, n);
   }
+  tap::record("mask", mask);  // task-major channels, for mtinet predict --explain
   Tensor shared = dimensionality_reduction_->forward(ops::mul(mask, concat));
   std::map<std::string, Tensor> out;
   for (const std::string& t : tasks_) out[t] = ops::add(se_[t]->forward(shared), features.at(t));

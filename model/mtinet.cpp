@@ -1,6 +1,7 @@
 #include "model/mtinet.h"
 
 #include "core/ops.h"
+#include "layers/activation_tap.h"
 
 namespace mtinet {
 
@@ -43,13 +44,17 @@ ModelOutput MtiNet::forward(const Tensor& x) {
   InitialTaskPrediction::Result r[4];
   r[3] = scale_[3]->forward(xs[3], nullptr);
   for (int s = 2; s >= 0; --s) {
+    tap::Scope scope("fpm_scale_" + std::to_string(s + 1));
     std::map<std::string, Tensor> propagated = fpm_[s + 1]->forward(r[s + 1].features);
     r[s] = scale_[s]->forward(xs[s], &propagated);
   }
   ModelOutput out;
   for (int s = 0; s < 4; ++s) out.deep_supervision.push_back(r[s].predictions);
   std::map<std::string, Tensor> distilled[4];
-  for (int s = 0; s < 4; ++s) distilled[s] = distillation_[s]->forward(r[s].features);
+  for (int s = 0; s < 4; ++s) {
+    tap::Scope scope("distillation_scale_" + std::to_string(s));
+    distilled[s] = distillation_[s]->forward(r[s].features);
+  }
   for (const TaskSpec& t : tasks().main) {
     Tensor y = heads_[t.name]->forward({distilled[0][t.name], distilled[1][t.name], distilled[2][t.name],
                                         distilled[3][t.name]});
