@@ -11,7 +11,7 @@
 #include "core/ops.h"
 #include "data/colormap.h"
 #include "data/image.h"
-#include "eval/class_names.h"
+#include "eval/panels.h"
 
 namespace mtinet {
 
@@ -56,25 +56,6 @@ Tensor overlay(const Tensor& map, const Tensor& image, double& lo, double& hi) {
   const uint8_t* a = image.data<uint8_t>();
   const uint8_t* b = heat.data<uint8_t>();
   for (int64_t i = 0; i < H * W * 3; ++i) out.data<uint8_t>()[i] = uint8_t((int(a[i]) + int(b[i]) + 1) / 2);
-  return out;
-}
-
-// Places images of equal height side by side, 8 white pixels apart; grey images become RGB.
-Tensor side_by_side(const std::vector<Tensor>& images) {
-  const int64_t H = images.front().dim(0), gap = 8;
-  int64_t W = 0;
-  for (const Tensor& im : images) W += im.dim(1) + (W > 0 ? gap : 0);
-  Tensor out = Tensor::full({H, W, 3}, 255.0, DType::U8);
-  int64_t x0 = 0;
-  for (const Tensor& im : images) {
-    MTINET_CHECK(im.dim(0) == H, "explain: panel parts differ in height");
-    const int64_t w = im.dim(1), c = im.dim(2);
-    for (int64_t y = 0; y < H; ++y)
-      for (int64_t x = 0; x < w; ++x)
-        for (int64_t k = 0; k < 3; ++k)
-          out.data<uint8_t>()[(y * W + x0 + x) * 3 + k] = im.data<uint8_t>()[(y * w + x) * c + (c == 3 ? k : 0)];
-    x0 += w + gap;
-  }
   return out;
 }
 
@@ -133,32 +114,11 @@ std::vector<std::string> write_explanation(const Tensor& image, const Prediction
                range(lo, hi) + ")");
     }
   }
-  for (const auto& [task, out] : prediction.final) {
-    Tensor vis = visualize_prediction(task, out);
-    save("panel_" + task, side_by_side({image, vis}), "input | " + task + " prediction");
-    if (task == "semseg" || task == "human_parts") {
-      std::vector<std::string> names = class_names_for(dataset, task, out.dim(3));
-      Tensor ids = Tensor::empty({1, int64_t(names.size())}, DType::I64);
-      for (size_t k = 0; k < names.size(); ++k) ids.data<int64_t>()[k] = int64_t(k);
-      if (!names.empty()) {
-        Tensor colours = colorize_labels(ids);
-        text << "  " << task << " colours (RGB):";
-        for (size_t k = 0; k < names.size(); ++k) {
-          const uint8_t* rgb = colours.data<uint8_t>() + 3 * k;
-          text << (k ? ", " : " ") << names[k] << " " << int(rgb[0]) << "/" << int(rgb[1]) << "/" << int(rgb[2]);
-        }
-        text << "\n";
-      }
-    }
-    if (task == "depth") {
-      std::vector<double> d = out.to_double_vector();
-      double lo = 1e300, hi = -1e300;
-      for (double v : d) if (v > 0) { lo = std::min(lo, v); hi = std::max(hi, v); }
-      if (lo <= hi)
-        text << "  depth colours: yellow = " << std::setprecision(3) << lo << " m (near) .. dark purple = " << hi
-             << " m (far)\n";
-    }
+  for (const std::string& path : write_panels(image, prediction, {}, dir, stem)) {
+    written.push_back(path);
+    text << fs::path(path).filename().string() << ": input | prediction\n";
   }
+  text << describe_colours(prediction, dataset);
   std::string text_path = (fs::path(dir) / (stem + "_explain.txt")).string();
   std::ofstream f(text_path);
   f << text.str();

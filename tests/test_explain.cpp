@@ -1,4 +1,5 @@
-// predict --explain (issue 16, item 3): the maps a forward pass hands to a tap::Recorder, named by state_dict path,
+// predict --explain and panels (issue 16, item 3): the maps a forward pass hands to a tap::Recorder, named by
+// state_dict path,
 // the FPM mask's grouping property that decides how it is drawn, and the files write_explanation produces.
 #include <doctest/doctest.h>
 
@@ -15,6 +16,8 @@
 #include "layers/activation_tap.h"
 #include "model/factory.h"
 #include "scratch.h"
+#include "tools/predict_many.h"
+#include "train/config.h"
 #include "test_util.h"
 
 using namespace mtinet;
@@ -123,4 +126,30 @@ TEST_CASE("write_explanation writes a heat map per task and scale, per attention
   CHECK(all.find("standard deviation over task normals's channels") != std::string::npos);
   CHECK(all.find("semseg colours (RGB): wall 0/0/0, floor 128/0/0") != std::string::npos);
   CHECK(all.find("depth colours: yellow = 0.5") != std::string::npos);
+}
+
+TEST_CASE("predict over a split shows input | ground truth | prediction per task, over a folder input | prediction") {
+  ModelConfig mc;
+  mc.backbone = "hrnet_tiny";
+  std::string root = test::synthetic_dataset("mtinet_panels_data", 5, 64, 7, 0.4);
+  std::string weights = test::fresh_dir("mtinet_panels_weights") + "/w.safetensors";
+  build_model(mc)->save(weights);
+  Predictor predictor(mc, weights, 64, 64);
+  TrainConfig cfg = parse_train_config({{"model", mc.to_json()}, {"data", {{"root", root}, {"size", {64, 64}}}}});
+  std::string out = test::fresh_dir("mtinet_panels_out");
+  const int64_t n = predict_split(predictor, cfg, "val", out);
+  CHECK(n == 2);
+  int64_t panels = 0;
+  for (const fs::directory_entry& e : fs::directory_iterator(out)) {
+    Tensor panel = load_image(e.path().string(), 3);
+    CHECK(panel.dim(1) == 3 * 64 + 2 * 8);  // input | truth | prediction
+    ++panels;
+  }
+  CHECK(panels == 2 * 2);  // semseg and depth per image
+  std::string out2 = test::fresh_dir("mtinet_panels_folder");
+  CHECK(predict_folder(predictor, root + "/images", out2) == 5);
+  CHECK(load_image(out2 + "/" + fs::directory_iterator(out2)->path().filename().string(), 3).dim(1) == 2 * 64 + 8);
+  std::string empty = test::fresh_dir("mtinet_panels_empty");
+  CHECK(test::error_message([&] { predict_folder(predictor, empty, out2); })
+            .find("the folder '" + empty + "' holds no .jpg, .jpeg or .png image") != std::string::npos);
 }

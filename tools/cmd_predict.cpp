@@ -2,18 +2,20 @@
 #include <cstdio>
 #include <filesystem>
 
+#include "core/error.h"
 #include "data/image.h"
 #include "eval/explain.h"
 #include "eval/predictor.h"
 #include "layers/activation_tap.h"
 #include "tools/args.h"
+#include "tools/predict_many.h"
 #include "tools/commands.h"
 #include "train/config.h"
 
 namespace mtinet {
 
 int cmd_predict(const std::vector<std::string>& argv) {
-  Args args(argv, {"config", "weights", "input", "out", "raw", "explain", "device", "set"}, {"help"});
+  Args args(argv, {"config", "weights", "input", "split", "out", "raw", "explain", "device", "set"}, {"help"});
   if (args.has("help")) {
     std::printf(
         "usage: mtinet predict --config FILE --weights W.safetensors --input IMAGE [--out DIR] [--raw OUT.safetensors]\n"
@@ -27,15 +29,26 @@ int cmd_predict(const std::vector<std::string>& argv) {
         "and 'initial.scale_<s>.<task>' (deep supervision, stride 4*2^s), with the config and sizes as metadata.\n"
         "--explain DIR also draws what MTI-Net attends to (eval/explain.h): the FPM mask per task and scale and every\n"
         "spatial-attention map of the distillation as heat maps over the image, a panel per task (input |\n"
-        "prediction) and <stem>_explain.txt saying what each file shows, its value range and the class colours.\n");
+        "prediction) and <stem>_explain.txt saying what each file shows, its value range and the class colours.\n"
+        "--input DIR (a folder) writes <stem>_panel_<task>.png (input | prediction) for every image in it; --split S\n"
+        "instead of --input does so for every sample of split S of the config's dataset (data.root), with the\n"
+        "ground truth between input and prediction.\n");
     return 0;
   }
   std::vector<std::string> overrides = args.all("set");
   std::string config_path = args.require("config");
   TrainConfig cfg = load_train_config(config_path, overrides);
   Device device = parse_device(args.get("device", cfg.device));
-  std::string input = args.require("input");
   Predictor predictor(cfg.model, args.require("weights"), cfg.data.height, cfg.data.width, device, cfg.data.normalize);
+  const std::string out = args.get("out", ".");
+  if (args.has("split") || (args.has("input") && std::filesystem::is_directory(args.get("input", "")))) {
+    MTINET_CHECK(!args.has("raw") && !args.has("explain"), "predict: --raw and --explain take one image (--input FILE)");
+    int64_t n = args.has("split") ? predict_split(predictor, cfg, args.get("split", ""), out)
+                                  : predict_folder(predictor, args.get("input", ""), out);
+    std::printf("wrote the panels of %lld image(s) to %s\n", static_cast<long long>(n), out.c_str());
+    return 0;
+  }
+  std::string input = args.require("input");
   Prediction p;
   std::vector<std::pair<std::string, Tensor>> maps;
   {
@@ -44,7 +57,7 @@ int cmd_predict(const std::vector<std::string>& argv) {
     maps = recorder.maps();
   }
   std::string stem = std::filesystem::path(input).stem().string();
-  for (const std::string& path : write_prediction_pngs(p, args.get("out", "."), stem))
+  for (const std::string& path : write_prediction_pngs(p, out, stem))
     std::printf("wrote %s\n", path.c_str());
   if (args.has("explain")) {
     if (maps.empty())
