@@ -1,6 +1,6 @@
 // predict --explain and panels (issue 16, item 3): the maps a forward pass hands to a tap::Recorder, named by
-// state_dict path,
-// the FPM mask's grouping property that decides how it is drawn, and the files write_explanation produces.
+// state_dict path, the FPM mask's grouping property that decides how it is drawn, the files write_explanation
+// produces, and the panels of a split (with ground truth) and of a folder.
 #include <doctest/doctest.h>
 
 #include <cmath>
