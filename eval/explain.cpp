@@ -114,7 +114,7 @@ std::vector<std::string> write_explanation(const Tensor& image, const Prediction
                range(lo, hi) + ")");
     }
   }
-  for (const std::string& path : write_panels(image, prediction, {}, dir, stem)) {
+  for (const std::string& path : write_panels(image, prediction, {}, dataset, dir, stem)) {
     written.push_back(path);
     text << fs::path(path).filename().string() << ": input | prediction\n";
   }

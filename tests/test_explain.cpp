@@ -12,6 +12,7 @@
 #include "core/autograd.h"
 #include "core/rng.h"
 #include "data/image.h"
+#include "data/tiny_font.h"
 #include "eval/explain.h"
 #include "layers/activation_tap.h"
 #include "model/factory.h"
@@ -120,6 +121,8 @@ TEST_CASE("write_explanation writes a heat map per task and scale, per attention
   CHECK(heat.dim(1) == 40);
   Tensor panel = load_image(dir + "/img_panel_semseg.png", 3);
   CHECK(panel.dim(1) == 40 + 8 + 40);
+  CHECK(panel.dim(0) > 48);  // the class legend under the images
+  CHECK(load_image(dir + "/img_panel_depth.png", 3).dim(0) > 48);  // the depth scale (predictions 0.5..4 m)
   CHECK(fs::exists(dir + "/img_attention_scale0_semseg_from_edge.png"));
   std::ifstream text(dir + "/img_explain.txt");
   std::string all((std::istreambuf_iterator<char>(text)), std::istreambuf_iterator<char>());
@@ -147,9 +150,25 @@ TEST_CASE("predict over a split shows input | ground truth | prediction per task
   }
   CHECK(panels == 2 * 2);  // semseg and depth per image
   std::string out2 = test::fresh_dir("mtinet_panels_folder");
-  CHECK(predict_folder(predictor, root + "/images", out2) == 5);
+  CHECK(predict_folder(predictor, root + "/images", "nyud", out2) == 5);
   CHECK(load_image(out2 + "/" + fs::directory_iterator(out2)->path().filename().string(), 3).dim(1) == 2 * 64 + 8);
   std::string empty = test::fresh_dir("mtinet_panels_empty");
-  CHECK(test::error_message([&] { predict_folder(predictor, empty, out2); })
+  CHECK(test::error_message([&] { predict_folder(predictor, empty, "nyud", out2); })
             .find("the folder '" + empty + "' holds no .jpg, .jpeg or .png image") != std::string::npos);
+}
+
+TEST_CASE("draw_text draws the 3x5 glyphs at the given place and scale, clipped to the image") {
+  Tensor img = Tensor::zeros({12, 20, 3}, DType::U8);
+  const uint8_t white[3] = {255, 255, 255};
+  draw_text(img, 1, 1, "I-", white, 2);  // 'I' = 111/010/010/010/111, '-' = 000/000/111/000/000
+  auto lit = [&](int64_t y, int64_t x) { return img.data<uint8_t>()[(y * 20 + x) * 3] == 255; };
+  CHECK(lit(1, 1));       // I, top row, left pixel (2x2 block at y 1..2, x 1..2)
+  CHECK(lit(2, 6));       // I, top row, right pixel (x 5..6)
+  CHECK_FALSE(lit(3, 1)); // I, second row, left pixel is off
+  CHECK(lit(3, 3));       // I, second row, middle
+  CHECK(lit(5, 9));       // '-' starts at x = 1 + 4 * 2 = 9, middle row at y = 1 + 2 * 2 = 5
+  CHECK_FALSE(lit(1, 9));
+  CHECK(text_width("I-", 2) == (2 * 4 - 1) * 2);
+  draw_text(img, 18, 10, "W", white, 2);  // mostly outside: clipped, no throw
+  CHECK(lit(10, 18));
 }

@@ -44,7 +44,7 @@ int cmd_predict(const std::vector<std::string>& argv) {
   if (args.has("split") || (args.has("input") && std::filesystem::is_directory(args.get("input", "")))) {
     MTINET_CHECK(!args.has("raw") && !args.has("explain"), "predict: --raw and --explain take one image (--input FILE)");
     int64_t n = args.has("split") ? predict_split(predictor, cfg, args.get("split", ""), out)
-                                  : predict_folder(predictor, args.get("input", ""), out);
+                                  : predict_folder(predictor, args.get("input", ""), cfg.data.dataset, out);
     std::printf("wrote the panels of %lld image(s) to %s\n", static_cast<long long>(n), out.c_str());
     return 0;
   }

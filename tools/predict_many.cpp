@@ -34,7 +34,8 @@ Tensor to_u8(const Tensor& image) {
 }
 }  // namespace
 
-int64_t predict_folder(Predictor& predictor, const std::string& folder, const std::string& out) {
+int64_t predict_folder(Predictor& predictor, const std::string& folder, const std::string& dataset,
+                       const std::string& out) {
   std::vector<fs::path> images;
   for (const fs::directory_entry& e : fs::directory_iterator(folder))
     if (e.is_regular_file() && is_image(e.path())) images.push_back(e.path());
@@ -43,7 +44,7 @@ int64_t predict_folder(Predictor& predictor, const std::string& folder, const st
   for (const fs::path& path : images) {
     Tensor image = load_image(path.string(), 3);
     Prediction p = predictor.predict(image);
-    write_panels(image, p, {}, out, path.stem().string());
+    write_panels(image, p, {}, dataset, out, path.stem().string());
   }
   return int64_t(images.size());
 }
@@ -58,7 +59,7 @@ int64_t predict_split(Predictor& predictor, const TrainConfig& cfg, const std::s
     std::map<std::string, Tensor> truth;
     for (const std::string& t : tasks)
       if (s.fields.count(t)) truth[t] = s.fields.at(t).map;
-    write_panels(image, p, truth, out, s.id);
+    write_panels(image, p, truth, cfg.data.dataset, out, s.id);
   }
   return int64_t(data->size());
 }

@@ -9,7 +9,9 @@
 namespace mtinet {
 
 // Writes <out>/<stem>_panel_<task>.png for every .jpg/.jpeg/.png in `folder` (sorted by name). Returns the count.
-int64_t predict_folder(Predictor& predictor, const std::string& folder, const std::string& out);
+// dataset: "nyud" or "pascal", for the class names of the legend.
+int64_t predict_folder(Predictor& predictor, const std::string& folder, const std::string& dataset,
+                       const std::string& out);
 
 // The same for every sample of `split` of the config's dataset, with ground truth. Returns the count.
 int64_t predict_split(Predictor& predictor, const TrainConfig& cfg, const std::string& split, const std::string& out);
