@@ -1,4 +1,4 @@
-// An op-level profiler, off by default. Two independent switches:
+// An op-level profiler, off by default (how to profile and read the output: docs/performance.md). Two switches:
 // - kernel timing: every kernel call made through MTINET_ON_DEVICE (kernels/dispatch.h) is timed by a KernelScope
 //   and accumulated per kernel name and device (calls, total wall ms). On CUDA the device is synchronised before
 //   each clock read (through a hook the CUDA runtime registers), so timings are exact but the run is slowed.

@@ -1,4 +1,5 @@
 // Helpers shared by every kernel family: device dispatch, float-type dispatch and the host/device qualifier.
+// How an op is put together from these, and a checklist for adding one: docs/ops.md.
 #pragma once
 #include "core/error.h"
 #include "core/profiler.h"

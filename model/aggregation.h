@@ -1,6 +1,6 @@
 // Feature aggregation, MTI-Net's last box (also the baselines' decoder): the HRNet aggregation head and fuse block
 // (the reference's HighResolutionHead / HighResolutionFuse): the four branch maps are upsampled to the stride-4 map's
-// size, concatenated, and mixed by 1x1 convs.
+// size, concatenated, and mixed by 1x1 convs (docs/architecture.md).
 #pragma once
 #include <memory>
 #include <vector>

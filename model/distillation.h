@@ -1,5 +1,6 @@
-// Multi-modal distillation (PAD-Net, reused by MTI-Net at every scale): each main task t receives the features of
-// every other auxiliary task a, gated by its own spatial-attention block: D_t = F_t + sum_{a != t} SA_{t,a}(F_a).
+// Multi-modal distillation (PAD-Net, reused by MTI-Net at every scale; docs/architecture.md): each main task t
+// receives the features of every other auxiliary task a, gated by its own spatial-attention block:
+// D_t = F_t + sum_{a != t} SA_{t,a}(F_a).
 #pragma once
 #include <map>
 #include <memory>

@@ -1,5 +1,6 @@
-// The Feature Propagation Module (FPM) of MTI-Net (see shared/MTINET.md): passes the task features of one scale,
-// mixed across tasks, to the next finer scale's initial task prediction.
+// The Feature Propagation Module (FPM) of MTI-Net (docs/architecture.md; the two readings of its mask: "The FPM
+// grouping question"): passes the task features of one scale, mixed across tasks, to the next finer scale's initial
+// task prediction.
 #pragma once
 #include <map>
 #include <memory>

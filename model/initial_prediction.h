@@ -1,4 +1,4 @@
-// Initial task prediction, one per scale of MTI-Net (see shared/MTINET.md): per auxiliary task, two BasicBlocks
+// Initial task prediction, one per scale of MTI-Net (docs/architecture.md, "The network"): per auxiliary task, two BasicBlocks
 // refine the scale's input into task features, and a 1x1 conv decodes them into the deep-supervised prediction.
 #pragma once
 #include <map>

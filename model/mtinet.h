@@ -1,5 +1,5 @@
 // MTI-Net (Vandenhende et al., ECCV 2020) on an HRNet backbone, as the authors' reference code computes it (see
-// shared/MTINET.md): per-scale initial task predictions, feature propagation from coarse to fine scales, multi-modal
+// docs/architecture.md): per-scale initial task predictions, feature propagation from coarse to fine scales, multi-modal
 // distillation at every scale, and an HRNet aggregation head per main task. State dict names equal the reference's.
 // This file wires the boxes of the paper's figure, each in its own file: model/hrnet.h, model/initial_prediction.h,
 // model/feature_propagation.h, model/distillation.h, model/aggregation.h.

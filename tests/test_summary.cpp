@@ -36,7 +36,7 @@ int64_t macs_under(const std::vector<NamedMacs>& macs, const std::string& prefix
 }
 
 // HRNetV2-W18-small-v2 forward MACs (convolutions only; the backbone has no linear layer) at an input of h x w
-// divisible by 32, from the architecture in MTINET.md: P[s] = pixels at stride 4 * 2^s.
+// divisible by 32, from the architecture in docs/architecture.md: P[s] = pixels at stride 4 * 2^s.
 int64_t hrnet_w18_small_v2_macs(int64_t h, int64_t w) {
   const int64_t c[4] = {18, 36, 72, 144};
   int64_t p[4];

@@ -1,5 +1,5 @@
 // The training configuration: one JSON file per experiment (configs/*.json), every key validated, with
-// command-line overrides `--set section.key=value`.
+// command-line overrides `--set section.key=value`. Every key, its range and what it does: docs/training.md.
 #pragma once
 #include <string>
 #include <vector>

@@ -1,7 +1,7 @@
 """Golden outputs of MTI-Net (HRNetV2-W18-small-v2 backbone) from an independent PyTorch re-implementation.
 
 The networks below (MTI-Net, PAD-Net and, in dump mode, the single-task and multi-task baselines) follow
-shared/MTINET.md and use the reference repository's parameter names (MTI-Net's checked against
+the architecture in docs/architecture.md and use the reference repository's parameter names (MTI-Net's checked against
 tests/fixtures/reference/<config>_state_dict.tsv), so a state dict written by mtinet's Module::save loads as is.
 
 Two modes:
