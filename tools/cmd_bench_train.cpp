@@ -20,6 +20,7 @@
 #include "core/profiler.h"
 #include "core/rng.h"
 #include "model/factory.h"
+#include "core/compute_threads.h"
 #include "tools/args.h"
 #include "tools/commands.h"
 #include "train/config.h"
@@ -92,7 +93,8 @@ void print_usage() {
       "  --size HxW  input size (default: the config's data.size)\n"
       "  --steps N   timed steps (default 10 on cuda, 3 on cpu)\n"
       "  --warmup W  untimed steps before them (default 3 on cuda, 1 on cpu)\n"
-      "  --device    cuda or cpu (default: the config's device; auto = cuda when present)\n");
+      "  --device    cuda or cpu (default: the config's device; auto = cuda when present)\n"
+      "  --threads N CPU compute threads (default: the config's 'threads'; 0 = every core available)\n");
 }
 
 void print_breakdown(double step_ms) {
@@ -111,7 +113,7 @@ void print_breakdown(double step_ms) {
 }  // namespace
 
 int cmd_bench_train(const std::vector<std::string>& argv) {
-  Args args(argv, {"config", "batch", "size", "steps", "warmup", "device"}, {"help"});
+  Args args(argv, {"config", "batch", "size", "steps", "warmup", "device", "threads"}, {"help"});
   if (args.has("help")) {
     print_usage();
     return 0;
@@ -121,6 +123,7 @@ int cmd_bench_train(const std::vector<std::string>& argv) {
     return 2;
   }
   TrainConfig cfg = load_train_config(args.require("config"));
+  set_compute_threads(int(args.has("threads") ? args.get_int("threads", 0) : cfg.threads));
   Device dev = parse_device(args.get("device", cfg.device));
   const bool cuda = dev == Device::CUDA;
   int64_t h = cfg.data.height, w = cfg.data.width;

@@ -14,6 +14,7 @@
 #include "eval/multitask_delta.h"
 #include "eval/predictor.h"
 #include "eval/trivial_baseline.h"
+#include "core/compute_threads.h"
 #include "tools/args.h"
 #include "tools/commands.h"
 #include "train/config.h"
@@ -45,7 +46,7 @@ nlohmann::json task_results_from_file(const std::string& path, const std::string
 }  // namespace
 
 int cmd_eval(const std::vector<std::string>& argv) {
-  Args args(argv, {"config", "weights", "split", "out", "single-task-results", "device", "set"},
+  Args args(argv, {"config", "weights", "split", "out", "single-task-results", "device", "set", "threads"},
             {"help", "trivial", "per-class"});
   if (args.has("help")) {
     std::printf(
@@ -60,6 +61,7 @@ int cmd_eval(const std::vector<std::string>& argv) {
     return 0;
   }
   TrainConfig cfg = load_train_config(args.require("config"), args.all("set"));
+  set_compute_threads(int(args.has("threads") ? args.get_int("threads", 0) : cfg.threads));
   MTINET_CHECK(cfg.data.dataset == "nyud", "eval: dataset '", cfg.data.dataset, "' is not supported (nyud layout only)");
   std::string weights = args.require("weights");
   std::string split = args.get("split", cfg.data.val_split);

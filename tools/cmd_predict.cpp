@@ -7,6 +7,7 @@
 #include "eval/explain.h"
 #include "eval/predictor.h"
 #include "layers/activation_tap.h"
+#include "core/compute_threads.h"
 #include "tools/args.h"
 #include "tools/predict_many.h"
 #include "tools/commands.h"
@@ -15,7 +16,7 @@
 namespace mtinet {
 
 int cmd_predict(const std::vector<std::string>& argv) {
-  Args args(argv, {"config", "weights", "input", "split", "out", "raw", "explain", "device", "set"}, {"help"});
+  Args args(argv, {"config", "weights", "input", "split", "out", "raw", "explain", "device", "set", "threads"}, {"help"});
   if (args.has("help")) {
     std::printf(
         "usage: mtinet predict --config FILE --weights W.safetensors --input IMAGE [--out DIR] [--raw OUT.safetensors]\n"
@@ -38,6 +39,7 @@ int cmd_predict(const std::vector<std::string>& argv) {
   std::vector<std::string> overrides = args.all("set");
   std::string config_path = args.require("config");
   TrainConfig cfg = load_train_config(config_path, overrides);
+  set_compute_threads(int(args.has("threads") ? args.get_int("threads", 0) : cfg.threads));
   Device device = parse_device(args.get("device", cfg.device));
   Predictor predictor(cfg.model, args.require("weights"), cfg.data.height, cfg.data.width, device, cfg.data.normalize);
   const std::string out = args.get("out", ".");

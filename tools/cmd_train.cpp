@@ -2,6 +2,7 @@
 #include <cstdio>
 
 #include "eval/evaluate.h"
+#include "core/compute_threads.h"
 #include "tools/args.h"
 #include "tools/commands.h"
 #include "train/trainer.h"
@@ -9,7 +10,7 @@
 namespace mtinet {
 
 int cmd_train(const std::vector<std::string>& argv) {
-  Args args(argv, {"config", "set", "resume", "device"}, {"help"});
+  Args args(argv, {"config", "set", "resume", "device", "threads"}, {"help"});
   if (args.has("help")) {
     std::printf(
         "usage: mtinet train --config FILE [--set key=value]... [--resume STATE|latest] [--device cpu|cuda]\n\n"
@@ -21,12 +22,14 @@ int cmd_train(const std::vector<std::string>& argv) {
         "  --config FILE        the experiment's JSON config\n"
         "  --set key=value      override a config entry, e.g. --set epochs=2 --set optimizer.lr=1e-3\n"
         "  --resume STATE       continue from a '*.state.safetensors' checkpoint, or 'latest' in checkpoint.dir\n"
-        "  --device cpu|cuda    where to train (default: the config's device, 'auto' = cuda when available)\n");
+        "  --device cpu|cuda    where to train (default: the config's device, 'auto' = cuda when available)\n"
+        "  --threads N          CPU compute threads (default: the config's 'threads'; 0 = every core available)\n");
     return 0;
   }
   std::vector<std::string> overrides = args.all("set");
   if (args.has("device")) overrides.push_back("device=" + args.get("device", ""));
   TrainConfig cfg = load_train_config(args.require("config"), overrides);
+  set_compute_threads(int(args.has("threads") ? args.get_int("threads", 0) : cfg.threads));
   Trainer trainer(cfg);
   std::printf("training %s (%s) on %s, %lld parameters\n", cfg.model.model.c_str(), cfg.model.tasks.c_str(),
               device_name(trainer.device()), static_cast<long long>(trainer.model().parameter_count()));

@@ -169,6 +169,7 @@ TrainConfig parse_train_config(const nlohmann::json& j, const std::string& file)
   s.integer("precise_bn_batches", c.precise_bn_batches, Range::at_least(0));  // 0 = keep the running statistics
   s.integer("max_steps", c.max_steps, Range::at_least(0));  // 0 = no limit
   s.number("clip_grad_norm", c.clip_grad_norm, Range::at_least(0));  // 0 = off
+  s.integer("threads", c.threads, Range::closed(0, 1024));  // 0 = every core the process may use
   s.integer("seed", c.seed, Range::at_least(0));
   s.get("device", c.device);
   s.get("dtype", c.dtype);

@@ -50,6 +50,7 @@ struct TrainConfig {
   int64_t precise_bn_batches = 0;  // before each evaluation, re-estimate BN statistics on this many train batches
   int64_t max_steps = 0;        // stop after this many steps (0 = no limit), for smoke runs
   double clip_grad_norm = 0;    // 0 = off
+  int64_t threads = 0;          // CPU compute threads; 0 = every core the process may use (core/compute_threads.h)
   uint64_t seed = 0;
   std::string device = "auto";  // auto | cpu | cuda
   std::string dtype = "f32";    // f32 | f64 (CPU only)
