@@ -13,8 +13,10 @@
 // The targets' bodies, compiled into this file: only tests/*.cpp are built into mtinet_tests.
 #include "fuzz/fuzz_config.cpp"
 #include "fuzz/fuzz_image.cpp"
+#include "fuzz/fuzz_mat.cpp"
 #include "fuzz/fuzz_npy.cpp"
 #include "fuzz/fuzz_safetensors.cpp"
+#include "fuzz/fuzz_torch.cpp"
 
 namespace {
 
@@ -70,3 +72,7 @@ TEST_CASE("fuzz replay: npy corpus and regressions") { replay_all("npy", mtinet:
 TEST_CASE("fuzz replay: image corpus and regressions") { replay_all("image", mtinet::fuzz::fuzz_image, 15, 3); }
 
 TEST_CASE("fuzz replay: config corpus and regressions") { replay_all("config", mtinet::fuzz::fuzz_config, 15, 1); }
+
+TEST_CASE("fuzz replay: torch corpus and regressions") { replay_all("torch", mtinet::fuzz::fuzz_torch, 16, 3); }
+
+TEST_CASE("fuzz replay: mat corpus and regressions") { replay_all("mat", mtinet::fuzz::fuzz_mat, 19, 2); }
