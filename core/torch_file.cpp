@@ -72,19 +72,33 @@ Tensor materialise(const TorchValue& t, const uint8_t* storage) {
   return out;
 }
 
+// Every tensor is a copy, so a small file could ask for far more memory than it holds: many views of one storage
+// (slices, transposes, expand()), or one tensor rebuilt as many parameters. The tensors' bytes in all may exceed the
+// file's own size by at most this much, checked before anything is allocated.
+constexpr uint64_t kMaxExtraTensorBytes = uint64_t(256) << 20;
+
 // Gives every tensor reachable from the root its data. Iterative, so any nesting depth is fine; shared nodes are
 // visited once, so a tensor stored under two names is one Tensor.
-void materialise_all(TorchFile& f, const std::map<std::string, const uint8_t*>& bytes) {
+void materialise_all(TorchFile& f, const std::map<std::string, const uint8_t*>& bytes, uint64_t file_size) {
+  std::vector<TorchValue*> tensors;
   std::vector<const TorchValue*> todo{f.root};
   std::unordered_set<const TorchValue*> seen{f.root};
   auto visit = [&](const TorchValue* v) {
     if (v && seen.insert(v).second) todo.push_back(v);
   };
+  uint64_t total = 0;  // each view is at most 2^62 bytes (core/torch_pickle.cpp), so one addition cannot wrap
   while (!todo.empty()) {
     TorchValue* v = const_cast<TorchValue*>(todo.back());  // the nodes are ours: f.arena owns them
     todo.pop_back();
     if (v->kind == Kind::Tensor) {
-      v->tensor = materialise(*v, bytes.at(v->storage->storage_ref.key));
+      tensors.push_back(v);
+      uint64_t n = dtype_size(v->storage->storage_ref.dtype);
+      for (int64_t d : v->sizes) n *= uint64_t(d);
+      total += n;
+      if (total > file_size + kMaxExtraTensorBytes) {
+        fail(f.source, "its tensors would take more than ", kMaxExtraTensorBytes >> 20, " MB beyond the file's ",
+             file_size, " bytes (views or parameters that repeat one storage many times)");
+      }
     }
     for (const TorchValue* c : v->items) visit(c);
     for (const auto& [k, val] : v->entries) {
@@ -93,6 +107,7 @@ void materialise_all(TorchFile& f, const std::map<std::string, const uint8_t*>& 
     }
     visit(v->attributes);
   }
+  for (TorchValue* v : tensors) v->tensor = materialise(*v, bytes.at(v->storage->storage_ref.key));
 }
 
 // Checks that a storage's bytes hold exactly the elements its record declares.
@@ -147,7 +162,7 @@ TorchFile read_zip(const uint8_t* data, size_t size, const std::string& source) 
     check_storage_size(node->storage_ref, e->size, "entry '" + name + "'", source);
     bytes[key] = zip.bytes(*e);
   }
-  materialise_all(f, bytes);
+  materialise_all(f, bytes, size);
   return f;
 }
 
@@ -204,7 +219,7 @@ TorchFile read_legacy(const uint8_t* data, size_t size, const std::string& sourc
   for (const auto& [key, node] : unpickler.storages()) {
     if (!bytes.count(key)) fail(source, "storage '", key, "' is used but missing from the storage key list");
   }
-  materialise_all(f, bytes);
+  materialise_all(f, bytes, size);
   return f;
 }
 

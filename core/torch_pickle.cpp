@@ -23,7 +23,10 @@ constexpr uint64_t kMaxGlobalNameBytes = 256;
 // Tensors whose strides overlap (stride 0, expand()) hold more elements than their storage; what they may add in
 // all is bounded so a tiny file cannot ask for terabytes.
 constexpr uint64_t kMaxAmplifiedBytes = uint64_t(256) << 20;
-constexpr int64_t kMaxElements = int64_t(1) << 62;
+// A storage's or a tensor's bytes: below 2^62, so element counts times element sizes (and sums of a few) never
+// wrap. Counting elements alone let 2^61 + 1 doubles (2^64 + 8 bytes) wrap to an 8-byte allocation.
+constexpr uint64_t kMaxBytes = uint64_t(1) << 62;
+int64_t max_elements(DType dtype) { return int64_t(kMaxBytes / dtype_size(dtype)); }
 
 struct StorageType {
   const char* name;
@@ -258,7 +261,10 @@ TorchValue* Machine::persistent_load(const TorchValue* pid) {
   if (f[2]->kind != Kind::String) fail("persistent id key is a ", f[2]->kind_name(), ", not a string");
   if (f[3]->kind != Kind::String) fail("persistent id location is a ", f[3]->kind_name(), ", not a string");
   int64_t numel = int_arg(f[4], "persistent id element count");
-  if (numel < 0 || numel > kMaxElements) fail("storage '", printable(f[2]->text), "' declares ", numel, " elements");
+  if (numel < 0 || numel > max_elements(type->dtype)) {
+    fail("storage '", printable(f[2]->text), "' declares ", numel, " elements of ", f[1]->text,
+         numel < 0 ? "" : ", more than 2^62 bytes");
+  }
   if (f.size() == 6 && f[5]->kind != Kind::None) {
     fail("storage '", printable(f[2]->text), "' is a storage view (files from PyTorch < 1.0), not supported");
   }
@@ -308,8 +314,8 @@ TorchValue* Machine::rebuild_tensor(const std::vector<TorchValue*>& a, const cha
   // Elements the view spans, overflow-safe: it must fit in the storage.
   int64_t numel = 1, last = offset;
   for (size_t i = 0; i < sizes.size(); ++i) {
-    if (__builtin_mul_overflow(numel, sizes[i], &numel) || numel > kMaxElements) {
-      fail("tensor size overflows the element count");
+    if (__builtin_mul_overflow(numel, sizes[i], &numel) || numel > max_elements(s.dtype)) {
+      fail("tensor of size ", shape_str(sizes), " would take more than 2^62 bytes");
     }
   }
   if (numel > 0) {

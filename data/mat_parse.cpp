@@ -30,6 +30,11 @@ constexpr uint64_t kMaxInflateRatio = 1032;
 // No annotation comes near this; it bounds what a crafted tag can make the reader allocate.
 constexpr uint64_t kMaxDecompressedBytes = uint64_t(1) << 30;
 
+// What the values read from one file may hold in memory, in all. Without it a small file could make the reader
+// allocate gigabytes: a compressed cell array of millions of empty cells (each a MatValue with its own path string),
+// or a double array stored as uint8 (8 bytes per byte of data). No annotation comes near it.
+constexpr uint64_t kMaxValueBytes = uint64_t(1) << 30;
+
 constexpr char kReSave[] = "re-save it in MATLAB with save(filename, variables..., '-v7')";
 
 const uint8_t kHdf5Signature[8] = {0x89, 'H', 'D', 'F', '\r', '\n', 0x1a, '\n'};
@@ -87,14 +92,24 @@ C column_to_row_major(C in, const std::vector<int64_t>& shape, size_t elem) {
 
 class Parser {
  public:
-  Parser(const uint8_t* base, const std::string& source, std::string region, bool swap)
-      : base_(base), source_(source), region_(std::move(region)), swap_(swap) {}
+  // `used` counts the bytes the file's values hold so far, shared by the parsers of one file (kMaxValueBytes).
+  Parser(const uint8_t* base, const std::string& source, std::string region, bool swap, uint64_t& used)
+      : base_(base), source_(source), region_(std::move(region)), swap_(swap), used_(used) {}
 
   [[noreturn]] void fail(size_t at, const std::string& path, const std::string& msg) const {
     MTINET_FAIL("'", source_, "': ", path.empty() ? "" : path + ": ", msg, " (at byte ", at, region_, ")");
   }
 
   uint32_t u32(size_t at) const { return load<uint32_t>(base_ + at, swap_); }
+
+  // Accounts for `bytes` more of values in memory, before they are allocated.
+  void charge(uint64_t bytes, size_t at, const std::string& path) const {
+    if (bytes > kMaxValueBytes - used_) {
+      fail(at, path, "the file's values would take more than " + std::to_string(kMaxValueBytes >> 20) +
+                         " MB of memory");
+    }
+    used_ += bytes;
+  }
 
   // Reads the element starting at pos, which must lie within [pos, end). `padded`: the element is followed by
   // padding to a multiple of 8 bytes (every element inside a miMATRIX), which must fit too.
@@ -144,6 +159,7 @@ class Parser {
     if (depth > kMatMaxDepth) {
       fail(begin, path, "arrays nested deeper than " + std::to_string(kMatMaxDepth) + " levels");
     }
+    charge(sizeof(MatValue) + path.size() + source_.size(), begin, path);  // the value's own strings
     if (begin == end) return v;  // an empty miMATRIX stands for [] (MATLAB writes empty cells and fields so)
 
     Element flags = expect(begin, end, path, miUINT32, "array flags");
@@ -207,6 +223,7 @@ class Parser {
                             ", but the dimensions need " + std::to_string(numel));
     }
     size_t elem = class_size(cls);
+    charge(numel * elem, d.data, v.path);
     v.bytes.resize(numel * elem);  // numel <= nbytes: the data is in hand, so this is at most 8x its size
     size_t done = 0;
     const uint8_t* src = base_ + d.data;
@@ -243,6 +260,7 @@ class Parser {
     v.cls = MatClass::Char;
     Element d = element(pos, end, v.path, true);
     const uint8_t* p = base_ + d.data;
+    charge(2 * uint64_t(d.nbytes), d.data, v.path);  // at most one UTF-16 unit per byte
     std::u16string units;
     auto need_multiple = [&](size_t w) {
       if (d.nbytes % w) fail(pos, v.path, "character data of " + std::to_string(d.nbytes) + " bytes, not a multiple of "
@@ -340,6 +358,7 @@ class Parser {
   size_t cells(MatValue& v, size_t pos, size_t end, uint64_t numel, int depth) const {
     v.cls = MatClass::Cell;
     check_room(numel, pos, end, v.path, "cell array");
+    charge(numel * sizeof(MatValue), pos, v.path);
     std::vector<MatValue> items(numel);
     for (size_t i = 0; i < numel; ++i) {
       pos = nested(items[i], pos, end, v.path + "{" + subscripts(v.shape, i) + "}", depth + 1);
@@ -376,6 +395,7 @@ class Parser {
     if (__builtin_mul_overflow(numel, uint64_t(nf), &count)) fail(pos, v.path, "too many struct fields");
     check_room(count, pos, end, v.path, "struct array");
     if (count == 0) return pos;  // no fields or no elements: nothing to read (and nothing to allocate)
+    charge(count * sizeof(MatValue) + numel * sizeof(std::vector<MatValue>), pos, v.path);
     // The file holds elements column-major, each with all its fields; reorder whole elements.
     std::vector<std::vector<MatValue>> elems(numel, std::vector<MatValue>(nf));
     for (size_t i = 0; i < numel; ++i) {
@@ -403,6 +423,7 @@ class Parser {
   const std::string& source_;
   std::string region_;
   bool swap_;
+  uint64_t& used_;
 };
 
 }  // namespace
@@ -424,7 +445,8 @@ MatFile parse_mat(const uint8_t* data, size_t size, const std::string& source) {
   MTINET_CHECK(version == 0x0100, "'", source, "': unsupported MAT-file version ", version >> 8, ".", (version & 0xFF),
                " (level-5 files have 1.0)");
 
-  Parser top(data, source, "", swap);
+  uint64_t used = 0;
+  Parser top(data, source, "", swap, used);
   size_t pos = 128;
   while (pos < size) {
     // Top-level elements are not padded: MATLAB writes compressed ones back to back.
@@ -448,7 +470,7 @@ MatFile parse_mat(const uint8_t* data, size_t size, const std::string& source) {
           },
           what);
       Parser sub(inner.data(), source, " of the data decompressed from the element at byte " + std::to_string(pos),
-                 swap);
+                 swap, used);
       v = sub.matrix(8, inner.size(), ordinal, 0, &name);
     } else {
       top.fail(pos, "", "unexpected top-level data type " + std::to_string(e.type) + " (expected 14 or 15)");

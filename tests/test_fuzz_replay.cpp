@@ -16,6 +16,7 @@
 #include "fuzz/fuzz_mat.cpp"
 #include "fuzz/fuzz_npy.cpp"
 #include "fuzz/fuzz_safetensors.cpp"
+#include "fuzz/fuzz_torch.cpp"
 
 namespace {
 
@@ -72,6 +73,6 @@ TEST_CASE("fuzz replay: image corpus and regressions") { replay_all("image", mti
 
 TEST_CASE("fuzz replay: config corpus and regressions") { replay_all("config", mtinet::fuzz::fuzz_config, 15, 1); }
 
-TEST_CASE("fuzz replay: mat corpus (MAT-files and the PASCAL label readers)") {
-  replay_all("mat", mtinet::fuzz::fuzz_mat, 6, 0);
-}
+TEST_CASE("fuzz replay: torch corpus and regressions") { replay_all("torch", mtinet::fuzz::fuzz_torch, 16, 3); }
+
+TEST_CASE("fuzz replay: mat corpus and regressions") { replay_all("mat", mtinet::fuzz::fuzz_mat, 19, 2); }

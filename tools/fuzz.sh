@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets (tests/fuzz/fuzz_<target>.cpp) with clang and -fsanitize=fuzzer,address,undefined, then
 # fuzzes each for a bounded time from a copy of its seed corpus, and reports the executions and findings per target.
-# Usage: tools/fuzz.sh [seconds-per-target]   (default 60). Exits 1 when any target had a finding.
-#   MTINET_FUZZ_TARGETS  targets to run (default: "safetensors npy image config mat")
+# Usage: tools/fuzz.sh [seconds-per-target [target...]]   (default 60 s, every target). Exits 1 on any finding.
+#   MTINET_FUZZ_TARGETS  targets to run when none are named (default: "safetensors npy image config torch mat")
 #   MTINET_FUZZ_BUILD    build folder (default: build-fuzz)
 #   MTINET_FUZZ_SOURCE   source tree to build (default: this checkout; its CMakeLists.txt must include
 #                        tests/fuzz/fuzz.cmake)
@@ -14,7 +14,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$PWD
 seconds=${1:-60}
-read -ra targets <<<"${MTINET_FUZZ_TARGETS:-safetensors npy image config mat}"
+read -ra targets <<<"${MTINET_FUZZ_TARGETS:-safetensors npy image config torch mat}"
+[ $# -gt 1 ] && targets=("${@:2}")  # e.g. tools/fuzz.sh 300 torch mat
 build=$(realpath -m "${MTINET_FUZZ_BUILD:-build-fuzz}")
 source_dir=$(realpath "${MTINET_FUZZ_SOURCE:-.}")
 
@@ -25,7 +26,10 @@ grep -q "tests/fuzz/fuzz.cmake" "$source_dir/CMakeLists.txt" ||
 
 # Instrument the whole library, not just the targets: the parsers live in mtinet_lib. No NDEBUG (build type None),
 # so stb_image's own asserts are checked too. UB aborts at once (-fno-sanitize-recover) and so counts as a crash.
+# FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION (the usual name) lets a parser skip a checksum the fuzzer cannot forge,
+# so mutations reach the code behind it: the .pth zip reader's CRC-32 (core/torch_zip.cpp).
 flags="-fsanitize=address,undefined,fuzzer-no-link -fno-sanitize-recover=undefined -O1 -g -fno-omit-frame-pointer"
+flags+=" -DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION"
 cmake -S "$source_dir" -B "$build" -G Ninja -DCMAKE_CXX_COMPILER=clang++ -DMTINET_CUDA=OFF -DMTINET_FUZZ=ON \
   -DCMAKE_BUILD_TYPE=None -DCMAKE_CXX_FLAGS="$flags" >/dev/null
 cmake --build "$build" -j "${MTINET_FUZZ_JOBS:-2}" --target "${targets[@]/#/fuzz_}"

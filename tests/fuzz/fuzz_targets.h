@@ -12,7 +12,8 @@ int fuzz_safetensors(const uint8_t* data, size_t size);  // core/safetensors: pa
 int fuzz_npy(const uint8_t* data, size_t size);          // data/npy: parse_npy
 int fuzz_image(const uint8_t* data, size_t size);        // data/image: decode_image (PNG or JPEG, via stb_image)
 int fuzz_config(const uint8_t* data, size_t size);       // train/config: load_train_config on the bytes as a file
-int fuzz_mat(const uint8_t* data, size_t size);          // data/mat: parse_mat, then the PASCAL label readers
+int fuzz_torch(const uint8_t* data, size_t size);        // core/torch_*: parse_torch_file, torch_weights_contents
+int fuzz_mat(const uint8_t* data, size_t size);          // data/mat_*: parse_mat, then the MatValue accessors
 
 }  // namespace mtinet::fuzz
 

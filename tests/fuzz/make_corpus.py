@@ -246,6 +246,177 @@ def make_configs():
     depth = 30000
     write("open", "config", "deeply_nested_model.json", '{"model": ' + "[" * depth + "]" * depth + "}")
 
+# ---------------------------------------------------------------- PyTorch .pth
+
+def zip_stored(entries):
+    """A zip archive of stored entries, as torch.save writes them (no compression), from (name, bytes) pairs."""
+    local, central = b"", b""
+    for name, data in entries:
+        name = name.encode()
+        crc = zlib.crc32(data)
+        central += struct.pack("<IHHHHHHIIIHHHHHII", 0x02014b50, 20, 20, 0, 0, 0, 0, crc, len(data), len(data),
+                               len(name), 0, 0, 0, 0, 0, len(local)) + name
+        local += struct.pack("<IHHHHHIIIHH", 0x04034b50, 20, 0, 0, 0, 0, crc, len(data), len(data), len(name), 0)
+        local += name + data
+    end = struct.pack("<IHHHHIIH", 0x06054b50, 0, 0, len(entries), len(entries), len(central), len(local), 0)
+    return local + central + end
+
+
+def p_str(s):
+    s = s.encode()
+    return b"\x8c" + bytes([len(s)]) + s
+
+
+def p_int(x):
+    if 0 <= x < 256:
+        return b"K" + bytes([x])
+    if -2**31 <= x < 2**31:
+        return b"J" + struct.pack("<i", x)
+    return b"\x8a\x08" + struct.pack("<q", x)  # LONG1 of 8 bytes
+
+
+def p_tuple(items):
+    return b"(" + b"".join(items) + b"t"
+
+
+def p_tensor(stype, key, numel, sizes, strides, offset=0):
+    """_rebuild_tensor_v2(<persistent id of the storage>, offset, sizes, strides, False, {}) in pickle opcodes."""
+    pid = p_tuple([p_str("storage"), b"ctorch\n" + stype.encode() + b"\n", p_str(key), p_str("cpu"), p_int(numel)])
+    return (b"ctorch._utils\n_rebuild_tensor_v2\n" +
+            p_tuple([pid + b"Q", p_int(offset), p_tuple(map(p_int, sizes)), p_tuple(map(p_int, strides)), b"\x89}"]) +
+            b"R")
+
+
+def pickle_state_dict(tensors):
+    """Protocol 2 pickle of an OrderedDict of name -> tensor, built by hand (no torch needed): tensors are
+    (name, storage type, key, numel, sizes, strides), or (name, opcodes) for a value spelled out."""
+    out = b"\x80\x02ccollections\nOrderedDict\n)R"
+    for name, *value in tensors:
+        out += p_str(name) + (value[0] if len(value) == 1 else p_tensor(*value)) + b"s"
+    return out + b"."
+
+
+def torch_zip(tensors, storages, archive="archive"):
+    entries = [(f"{archive}/data.pkl", pickle_state_dict(tensors))]
+    entries += [(f"{archive}/data/{k}", v) for k, v in storages]
+    entries += [(f"{archive}/version", b"3\n"), (f"{archive}/byteorder", b"little")]
+    return zip_stored(entries)
+
+
+def make_torch():
+    torch_dir = os.path.join(FIXTURES, "torch")  # torch.save() files and hostile ones (tools/golden/torch_samples.py)
+    for name in sorted(os.listdir(torch_dir)):
+        # Not the 185 KB HRNet one: libFuzzer's inputs grow to the largest seed, and small ones mutate faster.
+        if name.endswith((".pth", ".tar")) and not name.startswith("hrnet_"):
+            copy("corpus", "torch", os.path.join(torch_dir, name))
+    two_by_three = struct.pack("<6f", *range(6))
+    write("corpus", "torch", "handmade_zip.pth", torch_zip(
+        [("w", "FloatStorage", "0", 6, (2, 3), (3, 1)), ("wt", "FloatStorage", "0", 6, (3, 2), (1, 3)),
+         ("b", "LongStorage", "1", 1, (), ())], [("0", two_by_three), ("1", struct.pack("<q", 7))]))
+    # Broken: each fails one check.
+    write("corpus", "torch", "deflated_entry.pth", handmade_deflated())
+    write("corpus", "torch", "view_past_storage.pth", torch_zip(
+        [("w", "FloatStorage", "0", 6, (3, 3), (3, 1))], [("0", two_by_three)]))
+    write("corpus", "torch", "missing_storage.pth", torch_zip([("w", "FloatStorage", "0", 6, (6,), (1,))], []))
+    write("corpus", "torch", "unknown_storage_type.pth", torch_zip(
+        [("w", "ShortStorage", "0", 3, (3,), (1,))], [("0", b"\0" * 6)]))
+    write("corpus", "torch", "no_end_record.pth", torch_zip([], [])[:-22])
+    write("corpus", "torch", "legacy_magic_only.pth", b"\x80\x02\x8a\x0a\x6c\xfc\x9c\x46\xf9\x20\x6a\xa8\x50\x19.")
+
+    # Regressions, found by reading the code while the fuzzer ran. One double expanded to 2**61 + 1 elements
+    # (stride 0): the bytes beyond the storage, (2**61) * 8, wrapped to 0 and passed the 256 MB bound, then
+    # Tensor::empty's 2**64 + 8 bytes wrapped to an 8-byte buffer that the copy overran.
+    write("regressions", "torch", "expand_bytes_wrap.pth", torch_zip(
+        [("w", "DoubleStorage", "0", 1, (2**61 + 1,), (0,))], [("0", struct.pack("<d", 1))]))
+    # A storage of 2**61 doubles: its 2**64 bytes wrapped to 0, which an empty entry matched, and the tensor came
+    # back with 2**61 elements and no data.
+    write("regressions", "torch", "storage_bytes_wrap.pth", torch_zip(
+        [("w", "DoubleStorage", "0", 2**61, (2**61,), (1,))], [("0", b"")]))
+    # One float expanded to 64M elements (256 MB, within the bound on expanded views), then rebuilt as 10
+    # parameters of it, each one more 256 MB copy: 2.5 GB from a 600-byte file.
+    param = b"ctorch._utils\n_rebuild_parameter\n(h\x00\x89}tR"
+    write("regressions", "torch", "parameter_copies.pth", torch_zip(
+        [("w", p_tensor("FloatStorage", "0", 1, (2**26,), (0,)) + b"q\x00")] +
+        [(f"p{i}", param) for i in range(10)], [("0", struct.pack("<f", 1))]))
+
+
+def handmade_deflated():
+    """A zip whose data.pkl is deflated (method 8): torch.save never compresses, so the reader refuses it."""
+    import io
+    import zipfile
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("archive/data.pkl", pickle_state_dict([]))
+    return buf.getvalue()
+
+
+# ---------------------------------------------------------------- MATLAB .mat
+
+MI_INT8, MI_UINT8, MI_INT32, MI_UINT32, MI_DOUBLE, MI_MATRIX, MI_COMPRESSED = 1, 2, 5, 6, 9, 14, 15
+MX_CELL, MX_STRUCT, MX_CHAR, MX_DOUBLE, MX_UINT8 = 1, 2, 4, 6, 9
+
+
+def mat_element(mi, payload):
+    return struct.pack("<II", mi, len(payload)) + payload + b"\0" * (-len(payload) % 8)
+
+
+def mat_matrix(mx, dims, name, body, flags=0):
+    """A miMATRIX element (little-endian): array flags, dimensions, name, then the class's data elements."""
+    content = (mat_element(MI_UINT32, struct.pack("<II", mx | flags << 8, 0)) +
+               mat_element(MI_INT32, struct.pack("<%di" % len(dims), *dims)) + mat_element(MI_INT8, name.encode()) +
+               body)
+    return struct.pack("<II", MI_MATRIX, len(content)) + content
+
+
+def mat_file(*elements):
+    return b"MATLAB 5.0 MAT-file, written by tests/fuzz/make_corpus.py".ljust(116, b" ") + b"\0" * 8 + \
+        struct.pack("<H", 0x0100) + b"IM" + b"".join(elements)
+
+
+def mat_compressed(element):
+    z = zlib.compress(element)
+    return struct.pack("<II", MI_COMPRESSED, len(z)) + z
+
+
+def make_mat():
+    mat_dir = os.path.join(FIXTURES, "mat")  # scipy- and MATLAB-style files (tools/golden/mat_samples.py)
+    for name in sorted(os.listdir(mat_dir)):
+        copy("corpus", "mat", os.path.join(mat_dir, name))
+    double = mat_matrix(MX_DOUBLE, (1, 2), "x", mat_element(MI_DOUBLE, struct.pack("<2d", 1.5, -2)))
+    text = mat_matrix(MX_CHAR, (1, 3), "s", mat_element(MI_UINT8, b"abc"))
+    struct_body = mat_element(MI_INT32, struct.pack("<i", 8)) + mat_element(MI_INT8, b"a".ljust(8, b"\0") +
+                                                                            b"bb".ljust(8, b"\0"))
+    fields = [mat_matrix(MX_UINT8, (1, 1), "", mat_element(MI_UINT8, b"\x07")),
+              mat_matrix(MX_CELL, (1, 1), "", struct.pack("<II", MI_MATRIX, 0))]
+    st = mat_matrix(MX_STRUCT, (1, 1), "st", struct_body + b"".join(fields))
+    write("corpus", "mat", "handmade.mat", mat_file(double, text, st))
+    write("corpus", "mat", "handmade_z.mat", mat_file(mat_compressed(double), mat_compressed(st)))
+    # Broken: each fails one check.
+    write("corpus", "mat", "header_only_level4.mat", b"\0" * 128)
+    write("corpus", "mat", "count_mismatch.mat", mat_file(mat_matrix(MX_DOUBLE, (2, 2), "x", mat_element(
+        MI_DOUBLE, struct.pack("<2d", 1, 2)))))
+    write("corpus", "mat", "compressed_trailing.mat", mat_file(mat_compressed(double)[:-3]))
+    write("corpus", "mat", "deep_cells.mat", mat_file(deep_cells(210)))
+
+    # Regressions, found by reading the code while the fuzzer ran: each a small compressed file whose values took
+    # gigabytes. 12M empty cells (96 MB inflated from 147 KB): the reader allocated 12M MatValues, 2.4 GB, at once.
+    cells = 12 * 2**20
+    write("regressions", "mat", "many_empty_cells.mat", mat_file(mat_compressed(mat_matrix(
+        MX_CELL, (1, cells), "c", struct.pack("<II", MI_MATRIX, 0) * cells))))
+    # A double array of 270M values stored as uint8 (MATLAB narrows storage so): 2.2 GB of doubles from a 270 KB file.
+    n = 270 * 2**20
+    write("regressions", "mat", "uint8_stored_doubles.mat", mat_file(mat_compressed(mat_matrix(
+        MX_DOUBLE, (1, n), "d", struct.pack("<II", MI_UINT8, n) + bytes(n)))))
+
+
+def deep_cells(depth):
+    """Cells nested `depth` levels: deeper than the reader allows (kMatMaxDepth, 200)."""
+    inner = struct.pack("<II", MI_MATRIX, 0)
+    for _ in range(depth):
+        inner = mat_matrix(MX_CELL, (1, 1), "", inner)
+    return mat_matrix(MX_CELL, (1, 1), "deep", inner)
+
+
 
 if __name__ == "__main__":
     # Files are only (re)written, never deleted: crash inputs copied into regressions/ by hand must survive.
@@ -253,3 +424,5 @@ if __name__ == "__main__":
     make_safetensors()
     make_images()
     make_configs()
+    make_torch()
+    make_mat()
