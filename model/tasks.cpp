@@ -1,5 +1,7 @@
 #include "model/tasks.h"
 
+#include <algorithm>
+
 #include "core/error.h"
 
 namespace mtinet {
@@ -14,6 +16,13 @@ std::vector<std::string> names_of(const std::vector<TaskSpec>& specs) {
 
 std::vector<std::string> TaskSet::main_names() const { return names_of(main); }
 std::vector<std::string> TaskSet::auxiliary_names() const { return names_of(auxiliary); }
+
+std::vector<std::string> TaskSet::label_names() const {
+  std::vector<std::string> names = main_names();
+  for (const std::string& a : auxiliary_names())
+    if (std::find(names.begin(), names.end(), a) == names.end()) names.push_back(a);
+  return names;
+}
 
 const TaskSpec& TaskSet::spec(const std::string& task) const {
   for (const TaskSpec& s : auxiliary)

@@ -33,6 +33,8 @@ struct TaskSet {
 
   std::vector<std::string> main_names() const;
   std::vector<std::string> auxiliary_names() const;
+  // Every task whose labels training reads: the main tasks, then the auxiliary ones not among them.
+  std::vector<std::string> label_names() const;
   const TaskSpec& spec(const std::string& task) const;  // throws naming an unknown task
   bool is_main(const std::string& task) const;
   // A set with only `task` (main and auxiliary), for single-task models; throws naming an unknown task.

@@ -36,16 +36,9 @@ void print_usage() {
       "Times one epoch of the train split: loader (the layout's reference augmentation) and training steps of the\n"
       "config's model with its tasks' fixed loss weights. Prints the epoch's wall time, the time spent waiting\n"
       "for batches and the mean step time.\n"
-      "  --layout    nyud (default) or pascal (flip, scale 0.75..1.25, rotation +-20 deg)\n"
+      "  --layout    nyud or pascal (flip, scale 0.75..1.25, rotation +-20 deg); default: the config's data.dataset\n"
       "  --size HxW  input size (default: the config's data.size)\n"
       "  --batch B   images per step (default: the config's batch_size)\n");
-}
-
-std::vector<std::string> label_tasks(const TaskSet& tasks) {
-  std::vector<std::string> names = tasks.main_names();
-  for (const std::string& a : tasks.auxiliary_names())
-    if (std::find(names.begin(), names.end(), a) == names.end()) names.push_back(a);
-  return names;
 }
 
 }  // namespace
@@ -58,7 +51,7 @@ int cmd_bench_epoch(const std::vector<std::string>& argv) {
   }
   TrainConfig cfg = load_train_config(args.require("config"));
   Device dev = parse_device(args.get("device", cfg.device));
-  std::string layout = args.get("layout", "nyud");
+  std::string layout = args.get("layout", cfg.data.dataset);
   int64_t h = cfg.data.height, w = cfg.data.width;
   if (args.has("size")) std::tie(h, w) = parse_size(args.get("size", ""));
 
@@ -81,7 +74,7 @@ int cmd_bench_epoch(const std::vector<std::string>& argv) {
   }
   lc.aug.out_h = h;
   lc.aug.out_w = w;
-  Loader loader(open_dataset(layout, args.require("data"), cfg.data.train_split, label_tasks(tasks)), lc);
+  Loader loader(open_dataset(layout, args.require("data"), cfg.data.train_split, tasks.label_names()), lc);
   std::printf("mtinet epoch benchmark: %s (tasks %s) on %s, %s layout, %lld batches of %lld at %lldx%lld, "
               "%d loader threads\n",
               cfg.model.model.c_str(), cfg.model.tasks.c_str(), device_name(dev), layout.c_str(),
