@@ -18,9 +18,9 @@ std::vector<std::string> TaskSet::main_names() const { return names_of(main); }
 std::vector<std::string> TaskSet::auxiliary_names() const { return names_of(auxiliary); }
 
 std::vector<std::string> TaskSet::label_names() const {
-  std::vector<std::string> names = main_names();
-  for (const std::string& a : auxiliary_names())
-    if (std::find(names.begin(), names.end(), a) == names.end()) names.push_back(a);
+  std::vector<std::string> names = auxiliary_names();
+  for (const std::string& m : main_names())
+    if (std::find(names.begin(), names.end(), m) == names.end()) names.push_back(m);
   return names;
 }
 

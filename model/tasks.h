@@ -33,7 +33,7 @@ struct TaskSet {
 
   std::vector<std::string> main_names() const;
   std::vector<std::string> auxiliary_names() const;
-  // Every task whose labels training reads: the main tasks, then the auxiliary ones not among them.
+  // Every task whose labels training needs: the auxiliary tasks, then any main task not among them.
   std::vector<std::string> label_names() const;
   const TaskSpec& spec(const std::string& task) const;  // throws naming an unknown task
   bool is_main(const std::string& task) const;

@@ -1,7 +1,7 @@
 // mtinet bench epoch: the wall time of one training epoch of a configured model on a dataset on disk (the data
 // loader on its worker threads feeding forward, losses, backward and optimiser steps), without the trainer's
 // checkpoints, logging and evaluation. It shows whether the loader keeps the model fed (time spent waiting for
-// batches) and gives the epoch time of a dataset whose trainer support is not wired yet (PASCAL).
+// batches) and gives the epoch time of a dataset without a full training run.
 #include <algorithm>
 #include <chrono>
 #include <cmath>

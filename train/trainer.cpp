@@ -61,13 +61,6 @@ LoaderConfig loader_config(const TrainConfig& c, bool train) {
   return l;
 }
 
-std::vector<std::string> label_tasks(const TaskSet& tasks) {
-  std::vector<std::string> names = tasks.auxiliary_names();
-  for (const std::string& m : tasks.main_names())
-    if (std::find(names.begin(), names.end(), m) == names.end()) names.push_back(m);
-  return names;
-}
-
 }  // namespace
 
 Trainer::Trainer(TrainConfig cfg) : cfg_(std::move(cfg)) {
@@ -105,7 +98,7 @@ Trainer::Trainer(TrainConfig cfg) : cfg_(std::move(cfg)) {
 
   MTINET_CHECK(!cfg_.data.root.empty(), "config: 'data.root' is empty: point it at a dataset in the ",
                cfg_.data.dataset, " layout (e.g. one made by `mtinet synth --layout ", cfg_.data.dataset, "`)");
-  std::vector<std::string> needed = label_tasks(tasks);
+  std::vector<std::string> needed = tasks.label_names();
   train_set_ = open_dataset(cfg_.data.dataset, cfg_.data.root, cfg_.data.train_split, needed);
   val_set_ = open_dataset(cfg_.data.dataset, cfg_.data.root, cfg_.data.val_split, needed);
   train_loader_ = std::make_unique<Loader>(train_set_, loader_config(cfg_, true));
