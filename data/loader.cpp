@@ -100,15 +100,19 @@ Batch Loader::build_batch(int64_t epoch, int64_t b) const {
   int64_t begin = b * cfg_.batch_size;
   int64_t end = std::min<int64_t>(begin + cfg_.batch_size, int64_t(order_.size()));
   std::vector<Sample> samples;
-  for (int64_t pos = begin; pos < end; ++pos) {
-    Sample s = dataset_->load(order_[size_t(pos)]);
-    Rng rng(mix(cfg_.seed, uint64_t(epoch), uint64_t(pos) + 1));
-    if (cfg_.augment) augment(s, cfg_.aug, rng);
-    else resize_only(s, cfg_.aug);
-    ignore_samples_without_parts(s);  // PASCAL: after augmentation, as the reference's AddIgnoreRegions
-    samples.push_back(std::move(s));
-  }
+  for (int64_t pos = begin; pos < end; ++pos)
+    samples.push_back(prepare_loader_sample(*dataset_, order_[size_t(pos)], cfg_, epoch, pos));
   return collate(samples, cfg_.normalize);
+}
+
+Sample prepare_loader_sample(const Dataset& dataset, size_t index, const LoaderConfig& cfg, int64_t epoch,
+                             int64_t position) {
+  Sample s = dataset.load(index);
+  Rng rng(mix(cfg.seed, uint64_t(epoch), uint64_t(position) + 1));
+  if (cfg.augment) augment(s, cfg.aug, rng);
+  else resize_only(s, cfg.aug);
+  ignore_samples_without_parts(s);  // PASCAL: after augmentation, as the reference's AddIgnoreRegions
+  return s;
 }
 
 void Loader::worker_loop() {

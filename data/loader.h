@@ -43,6 +43,12 @@ struct LoaderState {
   int64_t next_batch = 0;
 };
 
+// Sample `index` of `dataset` exactly as the loader prepares it at `position` of `epoch`'s order: augmented with
+// that position's RNG (cfg.augment) or only resized, then human parts of images without people set to ignore.
+// What `mtinet inspect` shows.
+Sample prepare_loader_sample(const Dataset& dataset, size_t index, const LoaderConfig& cfg, int64_t epoch,
+                             int64_t position);
+
 // Stacks samples into a batch (converting labels to their training dtypes and normalising the image).
 Batch collate(std::vector<Sample>& samples, bool normalize);
 

@@ -11,6 +11,7 @@
 #include "core/autograd.h"
 #include "core/ops.h"
 #include "data/loader.h"
+#include "data/pascal_parts.h"
 #include "data/transforms.h"
 #include "train/task_losses.h"
 
@@ -40,6 +41,9 @@ Tensor label_tensor(const std::string& task, const Tensor& map) {
 PreparedSample prepare_sample(const Dataset& dataset, size_t index, const std::vector<std::string>& tasks,
                               const EvalSettings& s) {
   Sample sample = dataset.load(index);
+  // Images without people are all-ignore for human parts, as in training (the reference's AddIgnoreRegions): their
+  // evaluation loss then counts no pixels, and the metric skips them (as it skips all-background maps).
+  ignore_samples_without_parts(sample);
   PreparedSample p;
   auto img = sample.fields.find("image");
   MTINET_CHECK(img != sample.fields.end(), "evaluation: sample '", sample.id, "' of ", dataset.name(), " has no image");

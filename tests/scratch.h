@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "data/synth_dataset.h"
+#include "data/synth_pascal.h"
 
 namespace mtinet::test {
 
@@ -41,17 +42,32 @@ inline std::string fresh_dir(const std::string& name) {
   return d;
 }
 
-// A synthetic NYUD-layout dataset of `count` square images written into fresh_dir(name).
-inline std::string synthetic_dataset(const std::string& name, int64_t count, int size, uint64_t seed,
-                                     double val_fraction) {
+// Options for `count` h x w synthetic images written into fresh_dir(name).
+inline synth::SynthOptions synth_options(const std::string& name, int64_t count, int h, int w, uint64_t seed,
+                                         double val_fraction) {
   synth::SynthOptions o;
   o.out_dir = fresh_dir(name);
   o.count = count;
-  o.height = size;
-  o.width = size;
+  o.height = h;
+  o.width = w;
   o.seed = seed;
   o.val_fraction = val_fraction;
+  return o;
+}
+
+// A synthetic NYUD-layout dataset of `count` square images written into fresh_dir(name).
+inline std::string synthetic_dataset(const std::string& name, int64_t count, int size, uint64_t seed,
+                                     double val_fraction) {
+  synth::SynthOptions o = synth_options(name, count, size, size, seed, val_fraction);
   synth::write_synth_dataset(o);
+  return o.out_dir;
+}
+
+// The same in the PASCAL-Context layout (mtinet synth --layout pascal), h x w images.
+inline std::string synthetic_pascal_dataset(const std::string& name, int64_t count, int h, int w, uint64_t seed,
+                                            double val_fraction) {
+  synth::SynthOptions o = synth_options(name, count, h, w, seed, val_fraction);
+  synth::write_pascal_synth_dataset(o);
   return o.out_dir;
 }
 

@@ -290,3 +290,52 @@ TEST_CASE("a state file names its weights file, other names are refused") {
   CHECK_THROWS_WITH_AS(checkpoint_paths_of_state("/runs/x/step_1.weights.safetensors"),
                        doctest::Contains("state.safetensors"), Error);
 }
+
+TEST_CASE("data.dataset: PASCAL starts from the reference's PASCAL recipe, the config's keys override it") {
+  nlohmann::json j = {{"data", {{"dataset", "pascal"}, {"root", "/tmp/x"}}}};
+  TrainConfig c = parse_train_config(j);
+  CHECK(c.data.dataset == "pascal");
+  CHECK(c.data.height == 512);
+  CHECK(c.data.width == 512);
+  CHECK(c.data.scale_range == std::vector<double>{0.75, 1.25});
+  CHECK(c.data.rotation_range == std::vector<double>{-20.0, 20.0});
+  // NYUD keeps its lists and no ranges.
+  TrainConfig n = parse_train_config(valid_config());
+  CHECK(n.data.dataset == "nyud");
+  CHECK(n.data.scales == std::vector<double>{1.0, 1.2, 1.5});
+  CHECK(n.data.scale_range.empty());
+  CHECK(n.data.rotation_range.empty());
+  // A list replaces the dataset's range (and the other way round).
+  j["data"]["scales"] = {1.0};
+  j["data"]["rotation_range"] = {-5, 5};
+  j["data"]["size"] = {64, 96};
+  c = parse_train_config(j);
+  CHECK(c.data.scales == std::vector<double>{1.0});
+  CHECK(c.data.scale_range.empty());
+  CHECK(c.data.rotation_range == std::vector<double>{-5.0, 5.0});
+  CHECK(c.data.height == 64);
+}
+
+TEST_CASE("data.dataset, the ranges and single_task_results: bad values are named with their key") {
+  auto fails = [](nlohmann::json data, const std::string& expected) {
+    nlohmann::json j = valid_config();
+    for (auto& [k, v] : data.items()) j["data"][k] = v;
+    CHECK_THROWS_WITH_AS(parse_train_config(j, "x.json"), doctest::Contains(expected.c_str()), Error);
+  };
+  fails({{"dataset", "cityscapes"}}, "config x.json: 'data.dataset' must be 'nyud' or 'pascal' (got 'cityscapes')");
+  fails({{"scales", {1.0}}, {"scale_range", {0.5, 1.5}}}, "'data.scales' and 'data.scale_range' are both set");
+  fails({{"scale_range", {1.25, 0.75}}}, "'data.scale_range' must be [lo, hi] with lo <= hi, got [1.25,0.75]");
+  fails({{"scale_range", {0.5, 1.0, 2.0}}}, "'data.scale_range' must be [lo, hi]");
+  fails({{"scale_range", {0.0, 1.0}}}, "'data.scale_range[0]' must be a finite number > 0, got 0");
+  fails({{"rotation_range", {20}}}, "'data.rotation_range' must be [lo, hi]");
+  nlohmann::json j = valid_config();
+  j["single_task_results"] = {{"semseg", 3}};
+  CHECK_THROWS_WITH_AS(parse_train_config(j, "x.json"),
+                       doctest::Contains("'single_task_results.semseg' must be a results file name or an object"),
+                       Error);
+  j["single_task_results"] = "results.json";
+  CHECK_THROWS_WITH_AS(parse_train_config(j, "x.json"), doctest::Contains("'single_task_results' must be an object"),
+                       Error);
+  j["single_task_results"] = {{"semseg", "st/semseg.json"}, {"edge", {{"odsF", 0.7}}}};
+  CHECK(parse_train_config(j).single_task_results == j["single_task_results"]);
+}

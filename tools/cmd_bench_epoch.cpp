@@ -1,7 +1,7 @@
 // mtinet bench epoch: the wall time of one training epoch of a configured model on a dataset on disk (the data
 // loader on its worker threads feeding forward, losses, backward and optimiser steps), without the trainer's
 // checkpoints, logging and evaluation. It shows whether the loader keeps the model fed (time spent waiting for
-// batches) and gives the epoch time of a dataset whose trainer support is not wired yet (PASCAL).
+// batches) and gives the epoch time of a dataset without a full training run.
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -36,7 +36,7 @@ void print_usage() {
       "Times one epoch of the train split: loader (the layout's reference augmentation) and training steps of the\n"
       "config's model with its tasks' fixed loss weights. Prints the epoch's wall time, the time spent waiting\n"
       "for batches and the mean step time.\n"
-      "  --layout    nyud (default) or pascal (flip, scale 0.75..1.25, rotation +-20 deg)\n"
+      "  --layout    nyud or pascal (flip, scale 0.75..1.25, rotation +-20 deg); default: the config's data.dataset\n"
       "  --size HxW  input size (default: the config's data.size)\n"
       "  --batch B   images per step (default: the config's batch_size)\n");
 }
@@ -51,7 +51,7 @@ int cmd_bench_epoch(const std::vector<std::string>& argv) {
   }
   TrainConfig cfg = load_train_config(args.require("config"));
   Device dev = parse_device(args.get("device", cfg.device));
-  std::string layout = args.get("layout", "nyud");
+  std::string layout = args.get("layout", cfg.data.dataset);
   int64_t h = cfg.data.height, w = cfg.data.width;
   if (args.has("size")) std::tie(h, w) = parse_size(args.get("size", ""));
 

@@ -1,8 +1,10 @@
 // mtinet train: trains a model from a JSON config.
 #include <cstdio>
 
-#include "eval/evaluate.h"
 #include "core/compute_threads.h"
+#include "eval/evaluate.h"
+#include "eval/multitask_delta.h"
+#include "eval/single_task_results.h"
 #include "tools/args.h"
 #include "tools/commands.h"
 #include "train/trainer.h"
@@ -33,6 +35,8 @@ int cmd_train(const std::vector<std::string>& argv) {
   Trainer trainer(cfg);
   std::printf("training %s (%s) on %s, %lld parameters\n", cfg.model.model.c_str(), cfg.model.tasks.c_str(),
               device_name(trainer.device()), static_cast<long long>(trainer.model().parameter_count()));
+  // Read before training, so a missing results file stops the run now rather than after it.
+  nlohmann::json stl = resolve_single_task_results(cfg.single_task_results, trainer.model().tasks().main_names());
   if (args.has("resume")) {
     trainer.resume(args.get("resume", ""));
   } else {
@@ -42,6 +46,12 @@ int cmd_train(const std::vector<std::string>& argv) {
   // Per-class arrays (IoU, counts) stay in the JSON log; the terminal gets the scalar metrics.
   std::printf("done: %lld steps; final evaluation: %s\n", static_cast<long long>(s.steps),
               scalar_metrics(s.last_eval).dump().c_str());
+  if (!stl.empty() && !s.last_eval.empty()) {
+    nlohmann::json mtl = nlohmann::json::object();
+    for (const auto& item : stl.items()) mtl[item.key()] = s.last_eval.at(item.key());
+    std::printf("multi-task delta against the config's single_task_results: dm = %+.3f %%\n",
+                multitask_delta(mtl, stl)["dm"].get<double>());
+  }
   if (s.log_records_lost > 0) {
     // The weights are saved, but the log that says how they were reached has holes: a script comparing runs by
     // their logs must not take this one for complete, so the command fails (3: not an error of the training itself).

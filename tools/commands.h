@@ -16,5 +16,6 @@ int cmd_summary(const std::vector<std::string>& args);  // tools/cmd_summary.cpp
 int cmd_predict(const std::vector<std::string>& args);  // tools/cmd_predict.cpp
 int cmd_eval(const std::vector<std::string>& args);     // tools/cmd_eval.cpp
 int cmd_convert(const std::vector<std::string>& args);  // tools/cmd_convert.cpp
+int cmd_inspect(const std::vector<std::string>& args);  // tools/cmd_inspect.cpp
 
 }  // namespace mtinet

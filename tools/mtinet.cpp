@@ -22,6 +22,7 @@ const Command kCommands[] = {
     {"train", mtinet::cmd_train, "train a model from a JSON config (see train/configs/)"},
     {"eval", mtinet::cmd_eval, "evaluate weights on a dataset split (metrics, multi-task delta, trivial baseline)"},
     {"predict", mtinet::cmd_predict, "run trained weights on one image: PNG visualisations, raw outputs"},
+    {"inspect", mtinet::cmd_inspect, "write one prepared sample of a config's dataset: NCHW tensors and PNG views"},
     {"synth", mtinet::cmd_synth, "write a procedural multi-task dataset (NYUD or PASCAL layout)"},
     {"convert", mtinet::cmd_convert, "convert weights between PyTorch .pth and safetensors, both ways"},
     {"summary", mtinet::cmd_summary, "a model's module tree, parameters, MACs and training activation memory"},

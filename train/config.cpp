@@ -4,6 +4,7 @@
 #include <type_traits>
 
 #include "core/error.h"
+#include "data/pascal.h"
 #include "train/config_checks.h"
 #include "train/json_file.h"
 
@@ -72,9 +73,33 @@ class Section {
   std::set<std::string> used_;
 };
 
+// A draw given as a list key ("scales") or a range key ("scale_range"): the key a config sets replaces the other
+// (a dataset's default included), and setting both is refused as ambiguous.
+void parse_list_or_range(Section& s, const std::string& list_key, std::vector<double>& list,
+                         const std::string& range_key, std::vector<double>& range, const Range& r) {
+  bool has_list = s.child(list_key) != nullptr, has_range = s.child(range_key) != nullptr;
+  MTINET_CHECK(!(has_list && has_range), s.where(list_key), " and '", s.at(range_key).key, "' are both set: a "
+               "value is drawn from the list or uniformly from the range, so set one of them");
+  if (has_list) {
+    s.numbers(list_key, list, r);
+    range.clear();
+  }
+  if (has_range) {
+    std::vector<double> v;
+    s.numbers(range_key, v, r);
+    MTINET_CHECK(v.size() == 2 && v[0] <= v[1], s.where(range_key), " must be [lo, hi] with lo <= hi, got ",
+                 s.child(range_key)->dump());
+    range = v;
+  }
+}
+
 void parse_data(const nlohmann::json& j, const std::string& label, DataConfig& d) {
   Section s(j, label, "data");
-  s.get("dataset", d.dataset);
+  std::string dataset = d.dataset;
+  s.get("dataset", dataset);
+  MTINET_CHECK(dataset == "nyud" || dataset == "pascal", s.where("dataset"), " must be 'nyud' or 'pascal' (got '",
+               dataset, "')");
+  d = data_defaults(dataset);  // the keys below override the dataset's recipe
   s.get("root", d.root);
   s.get("train_split", d.train_split);
   s.get("val_split", d.val_split);
@@ -88,13 +113,24 @@ void parse_data(const nlohmann::json& j, const std::string& label, DataConfig& d
   s.get("shuffle", d.shuffle);
   s.get("flip", d.flip);
   s.get("normalize", d.normalize);
-  s.numbers("scales", d.scales, Range::above(0));
-  s.numbers("rotations", d.rotations, Range::any());  // degrees; an empty list would leave nothing to draw
+  parse_list_or_range(s, "scales", d.scales, "scale_range", d.scale_range, Range::above(0));
+  // Degrees; an empty list would leave nothing to draw.
+  parse_list_or_range(s, "rotations", d.rotations, "rotation_range", d.rotation_range, Range::any());
   // One OS thread each: far more than the cores only exhausts the process's thread limit ("Resource temporarily
   // unavailable") and loads no faster.
   s.integer("threads", d.threads, Range::closed(1, 256));
   s.finish();
-  MTINET_CHECK(d.dataset == "nyud", s.where("dataset"), " must be 'nyud' (got '", d.dataset, "')");
+}
+
+// {task: "results file" or {metrics}}: checked for shape here, read when a delta is computed
+// (eval/single_task_results.h).
+void parse_single_task_results(const nlohmann::json& j, const Section& s, nlohmann::json& out) {
+  MTINET_CHECK(j.is_object(), s.where("single_task_results"), " must be an object {task: results file or metrics}, "
+               "got ", config::type_with_article(j));
+  for (auto it = j.begin(); it != j.end(); ++it)
+    MTINET_CHECK(it.value().is_string() || it.value().is_object(), s.where("single_task_results." + it.key()),
+                 " must be a results file name or an object of metrics, got ", config::type_with_article(it.value()));
+  out = j;
 }
 
 void parse_optimizer(const nlohmann::json& j, const std::string& label, OptimizerConfig& o) {
@@ -143,6 +179,32 @@ void parse_log(const nlohmann::json& j, const std::string& label, LogConfig& c) 
 
 }  // namespace
 
+DataConfig data_defaults(const std::string& dataset) {
+  DataConfig d;
+  d.dataset = dataset;
+  if (dataset == "nyud") return d;
+  MTINET_CHECK(dataset == "pascal", "unknown dataset '", dataset, "' (expected nyud or pascal)");
+  AugmentConfig a = pascal_augment_config();  // the data side's definition of the reference's recipe
+  d.height = a.out_h;
+  d.width = a.out_w;
+  d.flip = a.flip;
+  d.scale_range = a.scale_range;
+  d.rotation_range = a.rotation_range;
+  return d;
+}
+
+AugmentConfig augment_config(const DataConfig& d) {
+  AugmentConfig a;
+  a.flip = d.flip;
+  a.scales = d.scales;
+  a.scale_range = d.scale_range;
+  a.rotations = d.rotations;
+  a.rotation_range = d.rotation_range;
+  a.out_h = d.height;
+  a.out_w = d.width;
+  return a;
+}
+
 TrainConfig parse_train_config(const nlohmann::json& j, const std::string& file) {
   TrainConfig c;
   Section s(j, config_label(file), "");
@@ -175,6 +237,7 @@ TrainConfig parse_train_config(const nlohmann::json& j, const std::string& file)
   s.get("dtype", c.dtype);
   s.get("init_weights", c.init_weights);
   s.get("backbone_weights", c.backbone_weights);
+  if (const nlohmann::json* r = s.child("single_task_results")) parse_single_task_results(*r, s, c.single_task_results);
   s.finish();
   MTINET_CHECK(c.device == "auto" || c.device == "cpu" || c.device == "cuda", s.where("device"), " must be auto, "
                "cpu or cuda (got '", c.device, "')");

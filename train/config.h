@@ -12,8 +12,10 @@
 
 namespace mtinet {
 
+// The defaults are NYUD's; a config with "dataset": "pascal" starts from the PASCAL recipe instead (512x512, scale
+// uniform in 0.75..1.25, rotation uniform in +-20 degrees: data_defaults below), and its own keys override those.
 struct DataConfig {
-  std::string dataset = "nyud";  // the NYUD-v2 layout (also what `mtinet synth` writes)
+  std::string dataset = "nyud";  // a layout of data/dataset_factory.h: "nyud" (also `mtinet synth`) or "pascal"
   std::string root;
   std::string train_split = "train", val_split = "val";
   int64_t height = 480, width = 640;
@@ -21,10 +23,19 @@ struct DataConfig {
   bool shuffle = true;
   bool flip = true;
   bool normalize = true;  // /255 then ImageNet mean/std, as the reference
+  // Each sample's zoom and rotation (degrees) are drawn from the list, or uniformly from the {lo, hi} range when one
+  // is set (the reference draws NYUD's from a list, PASCAL's from ranges). A config sets a list or a range, not both.
   std::vector<double> scales = {1.0, 1.2, 1.5};
+  std::vector<double> scale_range;
   std::vector<double> rotations = {0.0};
+  std::vector<double> rotation_range;
   int threads = 2;
 };
+
+// The data settings a config starts from for a dataset layout ("nyud" or "pascal"); throws for another name.
+DataConfig data_defaults(const std::string& dataset);
+// The training augmentation the data settings describe (flip, scale and rotation draws, output size).
+AugmentConfig augment_config(const DataConfig& d);
 
 struct CheckpointConfig {
   std::string dir = "runs/mtinet";
@@ -56,6 +67,8 @@ struct TrainConfig {
   std::string dtype = "f32";    // f32 | f64 (CPU only)
   std::string init_weights;     // safetensors with the full model's state_dict (strict)
   std::string backbone_weights; // HRNet ImageNet classification weights (non-strict, head keys ignored)
+  // Single-task results for the multi-task delta (eval/single_task_results.h): {task: results file or metrics}.
+  nlohmann::json single_task_results = nlohmann::json::object();
   nlohmann::json source;        // the validated JSON the config came from (saved with checkpoints)
 };
 

@@ -56,6 +56,7 @@ std::vector<Change> sample_plan_changes(const TrainConfig& was, const TrainConfi
     if (!(a == b)) out.push_back({key, shown(a), shown(b), length});
   };
   compare("batch_size", was.batch_size, now.batch_size, true);
+  compare("data.dataset", was.data.dataset, now.data.dataset, true);
   compare("data.train_split", was.data.train_split, now.data.train_split, true);
   compare("seed", was.seed, now.seed, false);
   compare("data.shuffle", was.data.shuffle, now.data.shuffle, false);

@@ -9,7 +9,7 @@
 #include "core/fault_injection.h"
 #include "core/finite_check.h"
 #include "core/ops.h"
-#include "data/nyud.h"
+#include "data/dataset_factory.h"
 #include "eval/metrics.h"
 #include "eval/precise_bn.h"
 #include "eval/trivial_baseline.h"
@@ -54,12 +54,8 @@ LoaderConfig loader_config(const TrainConfig& c, bool train) {
   l.shuffle = train && c.data.shuffle;
   l.drop_last = train;
   l.augment = train && c.data.augment;
-  l.aug.flip = c.data.flip;
+  l.aug = augment_config(c.data);
   l.normalize = c.data.normalize;
-  l.aug.scales = c.data.scales;
-  l.aug.rotations = c.data.rotations;
-  l.aug.out_h = c.data.height;
-  l.aug.out_w = c.data.width;
   l.threads = c.data.threads;
   l.seed = c.seed;
   return l;
@@ -100,11 +96,11 @@ Trainer::Trainer(TrainConfig cfg) : cfg_(std::move(cfg)) {
   params_ = std::make_unique<ParameterSet>(params);
   optimizer_ = std::make_unique<Optimizer>(*params_, cfg_.optimizer);
 
-  MTINET_CHECK(!cfg_.data.root.empty(), "config: 'data.root' is empty: point it at a dataset in the NYUD layout "
-               "(e.g. one made by `mtinet synth`)");
+  MTINET_CHECK(!cfg_.data.root.empty(), "config: 'data.root' is empty: point it at a dataset in the ",
+               cfg_.data.dataset, " layout (e.g. one made by `mtinet synth --layout ", cfg_.data.dataset, "`)");
   std::vector<std::string> needed = tasks.label_names();
-  train_set_ = std::make_shared<NyudDataset>(cfg_.data.root, cfg_.data.train_split, needed);
-  val_set_ = std::make_shared<NyudDataset>(cfg_.data.root, cfg_.data.val_split, needed);
+  train_set_ = open_dataset(cfg_.data.dataset, cfg_.data.root, cfg_.data.train_split, needed);
+  val_set_ = open_dataset(cfg_.data.dataset, cfg_.data.root, cfg_.data.val_split, needed);
   train_loader_ = std::make_unique<Loader>(train_set_, loader_config(cfg_, true));
 
   fs::create_directories(cfg_.checkpoint.dir);
