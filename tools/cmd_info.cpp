@@ -93,6 +93,11 @@ int cmd_info(const std::vector<std::string>& argv) {
     std::printf("CUDA GPU available: no: %s\n", cuda_unavailable_reason().c_str());
   }
   std::printf("default device: %s\n", device_name(default_device()));
+#ifdef MTINET_HAVE_MPI
+  std::printf("mpi: yes (mpirun -np N mtinet train ... trains data-parallel)\n");
+#else
+  std::printf("mpi: no (one process; rebuild with libopenmpi-dev for multi-process training)\n");
+#endif
   return 0;
 }
 
