@@ -1,6 +1,5 @@
 // mtinet train: trains a model from a JSON config.
 #include <cstdio>
-#include <cstdlib>
 
 #include "eval/evaluate.h"
 #include "tools/args.h"
@@ -30,10 +29,7 @@ int cmd_train(const std::vector<std::string>& argv) {
     return 0;
   }
   dist::Session session;  // one rank of `mpirun -np N mtinet train`, or a world of one
-  if (!dist::is_root() && !std::getenv("MTINET_ALL_RANKS_PRINT")) {
-    // Rank 0 reports the run; the other ranks' stdout would repeat it N times. Errors still reach stderr.
-    if (!std::freopen("/dev/null", "w", stdout)) std::fprintf(stderr, "rank %d: cannot silence stdout\n", dist::world().rank);
-  }
+  dist::quiet_other_ranks();
   std::vector<std::string> overrides = args.all("set");
   if (args.has("device")) overrides.push_back("device=" + args.get("device", ""));
   TrainConfig cfg = load_train_config(args.require("config"), overrides);

@@ -10,6 +10,9 @@
 #include "core/error.h"
 
 #ifdef MTINET_HAVE_MPI
+// The C API only: MPI's deprecated C++ bindings (which mpi.h pulls in otherwise) warn under -Wextra.
+#define OMPI_SKIP_MPICXX 1
+#define MPICH_SKIP_MPICXX 1
 #include <mpi.h>
 #endif
 
@@ -119,6 +122,12 @@ void finalize() {
 }
 
 const World& world() { return g_world; }
+
+void quiet_other_ranks() {
+  if (g_world.rank == 0 || std::getenv("MTINET_ALL_RANKS_PRINT")) return;
+  std::fflush(stdout);
+  if (!std::freopen("/dev/null", "w", stdout)) std::fprintf(stderr, "rank %d: cannot silence stdout\n", g_world.rank);
+}
 
 void abort_world(int code) {
 #ifdef MTINET_HAVE_MPI

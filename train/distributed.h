@@ -32,6 +32,10 @@ const World& world();
 inline bool is_root() { return world().rank == 0; }
 inline int size() { return world().size; }
 
+// For commands: ranks other than 0 send stdout to /dev/null (rank 0 reports the run; N copies would bury it), unless
+// MTINET_ALL_RANKS_PRINT is set. stderr, where errors go, stays.
+void quiet_other_ranks();
+
 // After an error on this rank: ends every rank of a multi-rank world (MPI_Abort) with `code`, so that none waits
 // forever in a collective; returns when the world is one process.
 void abort_world(int code);
