@@ -42,7 +42,11 @@ void print_cuda_libraries() {
   cublasGetProperty(MINOR_VERSION, &minor);
   cublasGetProperty(PATCH_LEVEL, &patch);
   std::printf("cuBLAS: %d.%d.%d loaded\n", major, minor, patch);
-  std::printf("NCCL: not used by this build\n");
+#ifdef MTINET_HAVE_NCCL
+  std::printf("NCCL: linked (multi-GPU gradient all-reduce; compiled, not yet verified on several GPUs)\n");
+#else
+  std::printf("NCCL: not used by this build (CUDA gradients of several ranks go through MPI and the host)\n");
+#endif
 }
 
 void print_gpus() {

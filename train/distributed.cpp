@@ -8,6 +8,7 @@
 #include <string>
 
 #include "core/error.h"
+#include "train/nccl_allreduce.h"
 
 #ifdef MTINET_HAVE_MPI
 // The C API only: MPI's deprecated C++ bindings (which mpi.h pulls in otherwise) warn under -Wextra.
@@ -115,6 +116,7 @@ void init() {
 
 void finalize() {
 #ifdef MTINET_HAVE_MPI
+  nccl_finalize();
   if (g_world.mpi) MPI_Finalize();
 #endif
   g_world = World{};
@@ -168,7 +170,13 @@ void allreduce_sum(const Tensor& flat, int64_t bucket_bytes) {
   MTINET_CHECK(bucket_bytes > 0, "all-reduce: the bucket size must be positive, got ", bucket_bytes);
 #ifdef MTINET_HAVE_MPI
   auto t0 = std::chrono::steady_clock::now();
-  // CUDA buffers are staged through the host: correct everywhere, and the path NCCL will replace.
+  if (flat.device() == Device::CUDA && nccl_enabled()) {
+    // Queued on the compute stream: the time measured here is the queueing, not the transfer.
+    nccl_allreduce_sum(flat, bucket_bytes, g_world.rank, g_world.size);
+    g_allreduce_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    return;
+  }
+  // Without NCCL, CUDA buffers are staged through the host (correct everywhere, slow).
   Tensor h = host_view(flat);
   char* p = static_cast<char*>(h.raw_data());
   size_t esize = dtype_size(flat.dtype());
