@@ -59,10 +59,10 @@ MPI_Datatype mpi_type(DType dt) {
 
 // MPI counts are ints: large buffers go in chunks of at most this many elements.
 constexpr int64_t kMaxCount = int64_t(1) << 30;
-#endif
 
 // A CPU tensor holding `t`'s values: `t` itself on the CPU; a host copy of a CUDA tensor (copied back by the caller).
 Tensor host_view(const Tensor& t) { return t.device() == Device::CPU ? t : t.to(Device::CPU); }
+#endif
 
 #ifdef MTINET_HAVE_MPI
 // One GPU per rank on a machine: the local rank-th of CUDA_VISIBLE_DEVICES (or of all GPUs when unset) becomes this

@@ -14,8 +14,6 @@
 #include "eval/precise_bn.h"
 #include "eval/trivial_baseline.h"
 #include "model/hrnet.h"
-#include "kernels/elementwise/elementwise.h"
-#include "kernels/optimizer/optimizer.h"
 #include "model/load_model_weights.h"
 #include "train/checkpoint.h"
 #include "train/distributed.h"
@@ -284,6 +282,7 @@ TrainSummary Trainer::run() {
         progress.message("epoch " + std::to_string(done) + " eval: " + scalar_metrics(summary.last_eval).dump());
       }
       if (done % cfg_.checkpoint.every_epochs == 0 || last) {
+        check_replicas_agree();
         sync_buffers();
         if (dist::is_root()) last_checkpoint = save_checkpoint(last_checkpoint);
         checkpointed_at = step_;
@@ -311,6 +310,7 @@ TrainSummary Trainer::run() {
   progress.finish();
   if (step_ < total && checkpointed_at != step_) {
     // Stopped early (max_steps): checkpoint the exact position so --resume continues mid-epoch, and evaluate.
+    check_replicas_agree();
     sync_buffers();
     if (dist::is_root()) {
       save_checkpoint(last_checkpoint);

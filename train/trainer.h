@@ -87,6 +87,9 @@ class Trainer {
   void average_losses(std::vector<double>& values) const;
   // Every rank takes rank 0's position, parameters, buffers, optimiser and balancer state (after start or resume).
   void sync_replicas();
+  // Throws on a rank whose parameters are no longer rank 0's, bit for bit (checked before each checkpoint, by CRC):
+  // ranks that drifted apart would train different models while only rank 0's is saved.
+  void check_replicas_agree() const;
   // Every rank takes rank 0's BatchNorm statistics (each rank's follow its own micro-batches between syncs).
   void sync_buffers();
 

@@ -7,6 +7,7 @@
 
 #include "kernels/elementwise/elementwise.h"
 #include "kernels/optimizer/optimizer.h"
+#include "train/crc32c.h"
 #include "train/distributed.h"
 #include "train/task_losses.h"
 #include "train/trainer.h"
@@ -108,6 +109,20 @@ void Trainer::sync_replicas() {
   if (dist::is_root()) return;
   optimizer_->load_state(opt);
   balancer_->load_state(bal);
+}
+
+void Trainer::check_replicas_agree() const {
+  if (dist::size() == 1) return;
+  // Identical gradients and identical updates keep the replicas identical as long as the all-reduce gives every rank
+  // the same sum (MPI and NCCL do for a sum over the same inputs); this checks that instead of trusting it.
+  Tensor p = params_->flat_params().to(Device::CPU);
+  std::vector<int64_t> crc = {int64_t(crc32c(p.raw_data(), p.nbytes()))};
+  int64_t mine = crc[0];
+  dist::broadcast(crc);
+  MTINET_CHECK(mine == crc[0], "rank ", dist::world().rank, ": at step ", step_, " the parameters differ from rank "
+               "0's (CRC-32C ", mine, " vs ", crc[0], "): the ranks no longer train the same model; training stopped "
+               "before the checkpoint (resume from the last one; a rank with different hardware or library versions "
+               "may compute differently)");
 }
 
 void Trainer::sync_buffers() {
