@@ -5,6 +5,7 @@
 // and 1 rank x 2 micro-batches of the same samples reach the same weights, bit for bit in f64.
 #include <string>
 
+#include "core/ops.h"
 #include "kernels/elementwise/elementwise.h"
 #include "kernels/optimizer/optimizer.h"
 #include "train/crc32c.h"
@@ -27,6 +28,22 @@ void accumulate(Tensor& acc, const Tensor& x, bool first) {
   }
 }
 
+// Synchronised BatchNorm for the passes of one step (the backward passes keep the function their forward saw).
+class BatchNormSyncScope {
+ public:
+  explicit BatchNormSyncScope(bool on) {
+    if (!on) return;
+    ops::set_batch_norm_sync([](std::vector<double>& v) {
+      dist::allreduce_sum(v);
+      for (double& x : v) x /= dist::size();
+      return dist::size();
+    });
+  }
+  ~BatchNormSyncScope() { ops::set_batch_norm_sync({}); }
+  BatchNormSyncScope(const BatchNormSyncScope&) = delete;
+  BatchNormSyncScope& operator=(const BatchNormSyncScope&) = delete;
+};
+
 }  // namespace
 
 void Trainer::check_data_parallel_config() const {
@@ -41,6 +58,9 @@ void Trainer::check_data_parallel_config() const {
                "task weights to each pass's own losses, which differ between micro-batches: it trains in one process "
                "with grad_accumulation 1 (here: ", dist::size(), " rank(s) x grad_accumulation ",
                cfg_.grad_accumulation, "); fixed and uncertainty weighting work with any number");
+  MTINET_CHECK(!cfg_.sync_bn || cfg_.grad_accumulation == 1, "config: sync_bn normalises the ranks' batches "
+               "together, but the ", cfg_.grad_accumulation, " micro-batches of a rank (grad_accumulation) pass one "
+               "after another and cannot be: use one or the other");
 }
 
 Trainer::StepLosses Trainer::forward_backward(const std::map<std::string, Tensor>& data, int64_t epoch) {
@@ -48,6 +68,7 @@ Trainer::StepLosses Trainer::forward_backward(const std::map<std::string, Tensor
   int64_t k = cfg_.grad_accumulation;
   int64_t m = data.at("image").dim(0) / k;
   StepLosses sum;
+  BatchNormSyncScope sync_bn(cfg_.sync_bn && dist::size() > 1);
   for (int64_t i = 0; i < k; ++i) {
     std::map<std::string, Tensor> part;
     for (const auto& [name, t] : data) part[name] = k == 1 ? t : t.slice_batch(i * m, (i + 1) * m);
