@@ -5,7 +5,8 @@
 set -euo pipefail
 : "${MTINET:?set MTINET to the mtinet binary}"
 command -v mpirun >/dev/null || { echo "SKIP: mpirun not found (Debian: apt-get install openmpi-bin libopenmpi-dev)"; exit 77; }
-"$MTINET" info 2>/dev/null | grep -q "mpi: yes" || { echo "SKIP: this mtinet was built without MPI"; exit 77; }
+info=$("$MTINET" info) || { echo "FAIL: '$MTINET info' failed" >&2; exit 1; }
+grep -q "mpi: yes" <<<"$info" || { echo "SKIP: this mtinet was built without MPI"; exit 77; }
 work=$(mktemp -d "${TMPDIR:-/tmp}/mtinet_mpi.XXXXXX")
 [ -n "${MTINET_KEEP_TEST_DIRS:-}" ] || trap 'rm -rf "$work"' EXIT
 

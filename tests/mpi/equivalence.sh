@@ -2,6 +2,7 @@
 # 2 ranks x micro-batch 2 = 1 process with gradient accumulation over the same two micro-batches (issue 13, item 4):
 # the same parameters after 4 steps and the same logged losses, bit for bit in f64; in f32 within rtol 1e-5 (the
 # summation order is the same on both paths, so it is exact there too unless MPI reorders the sum).
+set -euo pipefail
 source "$(dirname "$0")/common.sh"
 
 for dtype in f64 f32; do

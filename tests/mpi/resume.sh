@@ -2,6 +2,7 @@
 # --resume latest with another number of ranks than the run was saved with (issue 13, item 1): 2 ranks stopped
 # mid-epoch resumed by 1 process, and 1 process stopped mid-epoch resumed by 2 ranks, both end with the parameters of
 # the uninterrupted run, bit for bit in f64 (1 process runs with grad_accumulation 2: the same micro-batches).
+set -euo pipefail
 source "$(dirname "$0")/common.sh"
 train 1 "$work/whole" --set dtype=f64 --set grad_accumulation=2
 

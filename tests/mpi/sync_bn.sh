@@ -3,6 +3,7 @@
 # gradients and running statistics (tests/mpi/sync_bn_check.cpp); then a sync_bn training run on 2 ranks comes closer
 # to one process with the whole batch than a run without it (the rest of the gap is each rank's own loss
 # normalisation: a mean over its own valid pixels).
+set -euo pipefail
 source "$(dirname "$0")/common.sh"
 "${mpi[@]}" -np 2 "$SYNC_BN_CHECK" || fail "sync-BN differs from BatchNorm over the whole batch"
 sgd=(--set dtype=f64 --set optimizer.type=sgd --set optimizer.lr=0.01 --set max_steps=1)
