@@ -3,6 +3,7 @@
 // (kernels/<family>/: kernel API, CPU loops, CUDA kernels, shared math).
 // Activations are NHWC {N, H, W, C}; conv weights OHWI {O, KH, KW, I}; losses return 0-d tensors (shape {}).
 #pragma once
+#include <functional>
 #include <optional>
 #include <vector>
 
@@ -35,6 +36,14 @@ Tensor linear(const Tensor& x, const Tensor& w, const Tensor& bias);
 // Eval: normalises with the running statistics. weight/bias {C} (affine; may be undefined for no affine).
 Tensor batch_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, const Tensor& running_mean,
                   const Tensor& running_var, bool training, double momentum, double eps);
+// Synchronised BatchNorm (data-parallel training): while a function is set, training-mode batch_norm normalises with
+// the statistics of all ranks' batches together, and its backward pass sums over them likewise. The function
+// replaces every value of the vector by its mean over the ranks (each rank calls it at the same points, with vectors
+// of the same length: every rank's batch must have as many values per channel) and returns the number of ranks.
+// The weight and bias gradients stay each rank's own (the gradient all-reduce averages them). Not thread-safe: set
+// it around a step's forward and backward passes; an empty function (the default) normalises each batch alone.
+using RankMean = std::function<int(std::vector<double>&)>;
+void set_batch_norm_sync(RankMean mean_over_ranks);
 
 // ---- channels (kernels/channels/channels_ops.cpp) ----
 Tensor concat_channels(const std::vector<Tensor>& xs);            // along the last dim

@@ -56,6 +56,11 @@ Batch collate(std::vector<Sample>& samples, bool normalize) {
 Loader::Loader(std::shared_ptr<const Dataset> dataset, LoaderConfig cfg) : dataset_(std::move(dataset)), cfg_(cfg) {
   MTINET_CHECK(cfg_.batch_size > 0, "loader: batch size must be positive, got ", cfg_.batch_size);
   MTINET_CHECK(cfg_.threads > 0 && cfg_.prefetch > 0, "loader: threads and prefetch must be positive");
+  MTINET_CHECK(cfg_.shards > 0 && cfg_.shard >= 0 && cfg_.shard < cfg_.shards, "loader: shard ", cfg_.shard,
+               " of ", cfg_.shards, " does not exist");
+  MTINET_CHECK(cfg_.shards == 1 || (cfg_.batch_size % cfg_.shards == 0 && cfg_.drop_last), "loader: a batch of ",
+               cfg_.batch_size, " cannot be split into ", cfg_.shards, " equal shards",
+               cfg_.drop_last ? "" : " (and the last, partial batch of an epoch would not split either)");
   MTINET_CHECK(batches_per_epoch() > 0, "loader: dataset ", dataset_->name(), " has ", dataset_->size(),
                " samples, fewer than one batch of ", cfg_.batch_size, (cfg_.drop_last ? " (drop_last)" : ""));
 }
@@ -97,8 +102,9 @@ void Loader::start(const LoaderState& at) {
 }
 
 Batch Loader::build_batch(int64_t epoch, int64_t b) const {
-  int64_t begin = b * cfg_.batch_size;
-  int64_t end = std::min<int64_t>(begin + cfg_.batch_size, int64_t(order_.size()));
+  int64_t per_shard = cfg_.batch_size / cfg_.shards;
+  int64_t begin = b * cfg_.batch_size + cfg_.shard * per_shard;
+  int64_t end = std::min<int64_t>(begin + per_shard, int64_t(order_.size()));
   std::vector<Sample> samples;
   for (int64_t pos = begin; pos < end; ++pos)
     samples.push_back(prepare_loader_sample(*dataset_, order_[size_t(pos)], cfg_, epoch, pos));

@@ -3,6 +3,10 @@
 // Deterministic whatever the thread count: the epoch's order is a shuffle seeded by (seed, epoch), and each
 // sample's augmentation draws from an RNG seeded by (seed, epoch, position), so which thread builds a batch never
 // matters. The state (epoch, next batch) is all that is needed to resume mid-epoch exactly.
+//
+// Data-parallel training shards every batch: with `shards` = N, loader `shard` r builds the r-th of N equal slices
+// of each batch of the one global order, so N loaders together read exactly the samples (and augmentations) one
+// unsharded loader reads, and their state counts global batches whatever N is.
 #pragma once
 #include <condition_variable>
 #include <cstdint>
@@ -36,6 +40,9 @@ struct LoaderConfig {
   int threads = 2;
   int prefetch = 4;       // batches prepared ahead
   uint64_t seed = 0;
+  // batch_size is the global batch; this loader's batches hold its slice of batch_size / shards samples.
+  int shards = 1;
+  int shard = 0;
 };
 
 struct LoaderState {

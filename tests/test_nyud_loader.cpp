@@ -2,6 +2,7 @@
 // counts, exact mid-epoch resume, drop_last, per-epoch shuffles), on a tiny dataset written by the test.
 #include <filesystem>
 #include <fstream>
+#include <memory>
 
 #include "data/image.h"
 #include "data/loader.h"
@@ -109,6 +110,47 @@ TEST_CASE("loader: same batches for 1 and 3 threads, exact resume, drop_last, ne
   double v = b.tensors.at("image").to_double_vector()[0];
   double idx = std::stod(b.ids[0].substr(3));
   CHECK(v == doctest::Approx((10 * idx / 255.0 - 0.485) / 0.229).epsilon(1e-5));
+}
+
+TEST_CASE("loader: shards of a global batch read together what one loader reads, augmentations included") {
+  std::string root = make_tiny_nyud("mtinet_nyud_shards", 10);
+  auto ds = std::make_shared<NyudDataset>(root, "train", std::vector<std::string>{"semseg", "depth", "normals"});
+  LoaderConfig whole_cfg = small_config(2);
+  whole_cfg.batch_size = 4;
+  whole_cfg.aug.flip = true;  // random per sample: a shard must draw what the whole loader draws at that position
+  Loader whole(ds, whole_cfg);
+  std::vector<std::unique_ptr<Loader>> shards;
+  for (int r = 0; r < 2; ++r) {
+    LoaderConfig c = whole_cfg;
+    c.shards = 2;
+    c.shard = r;
+    shards.push_back(std::make_unique<Loader>(ds, c));
+    CHECK(shards.back()->batches_per_epoch() == whole.batches_per_epoch());  // global batches
+  }
+  // Epoch 1 from batch 1, as a resume with another number of processes would start.
+  whole.start({1, 1});
+  for (auto& s : shards) s->start({1, 1});
+  Batch w, a, b;
+  int batches = 0;
+  while (whole.next(w)) {
+    REQUIRE(shards[0]->next(a));
+    REQUIRE(shards[1]->next(b));
+    std::vector<std::string> ids = a.ids;
+    ids.insert(ids.end(), b.ids.begin(), b.ids.end());
+    CHECK(ids == w.ids);
+    std::vector<double> img = a.tensors.at("image").to_double_vector(), img_b = b.tensors.at("image").to_double_vector();
+    img.insert(img.end(), img_b.begin(), img_b.end());
+    CHECK(img == w.tensors.at("image").to_double_vector());
+    ++batches;
+  }
+  CHECK(batches == 1);
+  CHECK(!shards[0]->next(a));
+  CHECK(shards[0]->state().epoch == 2);
+
+  LoaderConfig uneven = whole_cfg;
+  uneven.batch_size = 3;
+  uneven.shards = 2;
+  CHECK_THROWS_WITH_AS(Loader(ds, uneven), doctest::Contains("cannot be split into 2 equal shards"), Error);
 }
 
 TEST_CASE("loader: a failing sample surfaces as an error naming the file") {

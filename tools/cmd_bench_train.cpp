@@ -3,6 +3,9 @@
 // and the optimiser step. The device is synchronised before every clock read. After the timed steps, one more step
 // runs with the kernel profiler on (which synchronises around every kernel, so it is kept out of the timing) and
 // gives the per-kernel time breakdown.
+//
+// Under `mpirun -np N` every rank times its share (batch / N images) of each step plus the gradient all-reduce, as
+// data-parallel training runs them; images/s counts all ranks' images, and the all-reduce's time per step is given.
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -24,6 +27,8 @@
 #include "tools/args.h"
 #include "tools/commands.h"
 #include "train/config.h"
+#include "train/distributed.h"
+#include "kernels/optimizer/optimizer.h"
 #include "train/optimizer.h"
 #include "train/synthetic_batch.h"
 #include "train/task_losses.h"
@@ -78,6 +83,11 @@ struct TrainStep {
     ModelOutput out = model.forward(batch.at("image"));
     Tensor total = fixed_weighted_total(tasks, compute_task_losses(tasks, out, batch));
     total.backward();
+    if (dist::size() > 1) {  // the data-parallel mean of the gradients (train/trainer_parallel.cpp)
+      Tensor g = params.flat_grads();
+      dist::allreduce_sum(g);
+      kernels::scale_by(g, Tensor::full({}, 1.0 / dist::size(), g.dtype(), g.device()));
+    }
     optimizer.step(lr);
     return total.detach();
   }
@@ -88,8 +98,9 @@ void print_usage() {
       "usage: mtinet bench train --config FILE [--batch B] [--size HxW] [--steps N] [--warmup W]\n"
       "                          [--device cpu|cuda]\n\n"
       "Times training steps (forward, losses, backward, optimiser step) of the config's model on synthetic inputs\n"
-      "and labels, then profiles one extra step per kernel.\n"
-      "  --batch B   images per step (default: the config's batch_size)\n"
+      "and labels, then profiles one extra step per kernel. Under mpirun -np N, N ranks share each step's batch\n"
+      "and all-reduce the gradients, and the all-reduce time per step is reported.\n"
+      "  --batch B   images per step, all ranks together (default: the config's batch_size)\n"
       "  --size HxW  input size (default: the config's data.size)\n"
       "  --steps N   timed steps (default 10 on cuda, 3 on cpu)\n"
       "  --warmup W  untimed steps before them (default 3 on cuda, 1 on cpu)\n"
@@ -122,6 +133,8 @@ int cmd_bench_train(const std::vector<std::string>& argv) {
     print_usage();
     return 2;
   }
+  dist::Session session;
+  dist::quiet_other_ranks();
   TrainConfig cfg = load_train_config(args.require("config"));
   set_compute_threads(int(args.has("threads") ? args.get_int("threads", 0) : cfg.threads));
   Device dev = parse_device(args.get("device", cfg.device));
@@ -136,14 +149,17 @@ int cmd_bench_train(const std::vector<std::string>& argv) {
   const int warmup = int(args.get_int("warmup", cuda ? 3 : 1));
   MTINET_CHECK(batch_size >= 1 && steps >= 1 && warmup >= 0,
                "bench train: --batch and --steps must be >= 1 and --warmup >= 0");
+  MTINET_CHECK(batch_size % dist::size() == 0, "bench train: the batch of ", batch_size, " does not split evenly over ",
+               dist::size(), " ranks");
+  const int64_t rank_batch = batch_size / dist::size();
 
   std::shared_ptr<MultiTaskNetwork> model = build_model(cfg.model);
   model->to(dev);
   model->train(true);
   ParameterSet params(model->parameters());
   Optimizer optimizer(params, cfg.optimizer);
-  Rng rng(cfg.seed + 1);
-  std::map<std::string, Tensor> batch = synthetic_batch(model->tasks(), batch_size, h, w, rng, DType::F32, dev);
+  Rng rng(cfg.seed + 1 + uint64_t(dist::world().rank));
+  std::map<std::string, Tensor> batch = synthetic_batch(model->tasks(), rank_batch, h, w, rng, DType::F32, dev);
   TrainStep step{*model, params, optimizer, batch, cfg.optimizer.lr};
 
   std::printf("mtinet training benchmark: %s (%s, tasks %s), %s, f32, batch %lld at %lldx%lld, %lld parameters, "
@@ -151,6 +167,8 @@ int cmd_bench_train(const std::vector<std::string>& argv) {
               cfg.model.model.c_str(), cfg.model.backbone.c_str(), cfg.model.tasks.c_str(), device_name(dev),
               (long long)batch_size, (long long)h, (long long)w, (long long)params.numel(),
               cfg.optimizer.type.c_str());
+  if (dist::size() > 1)
+    std::printf("data parallel: %d ranks x %lld images\n", dist::size(), static_cast<long long>(rank_batch));
   reset_peak(dev);
   // The first step also picks every convolution's cuDNN algorithm (cudnnFind benchmarks each shape once): timed on
   // its own so that cost is visible and stays out of the steady-state numbers.
@@ -165,6 +183,7 @@ int cmd_bench_train(const std::vector<std::string>& argv) {
   }
   std::vector<double> ms;
   double last_loss = 0;
+  double allreduce_s = dist::allreduce_seconds();
   for (int i = 0; i < steps; ++i) {
     synchronize(dev);
     Clock::time_point t0 = Clock::now();
@@ -179,6 +198,11 @@ int cmd_bench_train(const std::vector<std::string>& argv) {
   std::printf("%d timed steps after %d warm-up: %.1f ms/step mean, %.1f ms/step median, %.2f images/s (median), "
               "last loss %.4f\n",
               steps, warmup, mean, med, double(batch_size) / (med * 1e-3), last_loss);
+  if (dist::size() > 1) {
+    std::printf("all-reduce of %.1f MiB of gradients: %.1f ms/step (rank 0, mean over the timed steps)\n",
+                double(params.flat_grads().nbytes()) / (1024.0 * 1024.0),
+                (dist::allreduce_seconds() - allreduce_s) * 1e3 / steps);
+  }
   std::printf("peak memory: %.1f MiB (%s)\n", peak_mib(dev), cuda ? "CUDA allocator high-water mark" : "peak RSS");
   MTINET_CHECK(std::isfinite(last_loss), "bench train: the loss is not finite (", last_loss, ")");
 #ifdef MTINET_WITH_CUDA

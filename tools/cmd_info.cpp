@@ -42,7 +42,11 @@ void print_cuda_libraries() {
   cublasGetProperty(MINOR_VERSION, &minor);
   cublasGetProperty(PATCH_LEVEL, &patch);
   std::printf("cuBLAS: %d.%d.%d loaded\n", major, minor, patch);
-  std::printf("NCCL: not used by this build\n");
+#ifdef MTINET_HAVE_NCCL
+  std::printf("NCCL: linked (multi-GPU gradient all-reduce; compiled, not yet verified on several GPUs)\n");
+#else
+  std::printf("NCCL: not used by this build (CUDA gradients of several ranks go through MPI and the host)\n");
+#endif
 }
 
 void print_gpus() {
@@ -93,6 +97,11 @@ int cmd_info(const std::vector<std::string>& argv) {
     std::printf("CUDA GPU available: no: %s\n", cuda_unavailable_reason().c_str());
   }
   std::printf("default device: %s\n", device_name(default_device()));
+#ifdef MTINET_HAVE_MPI
+  std::printf("mpi: yes (mpirun -np N mtinet train ... trains data-parallel)\n");
+#else
+  std::printf("mpi: no (one process; rebuild with libopenmpi-dev for multi-process training)\n");
+#endif
   return 0;
 }
 

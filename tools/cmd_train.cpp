@@ -7,6 +7,7 @@
 #include "eval/single_task_results.h"
 #include "tools/args.h"
 #include "tools/commands.h"
+#include "train/distributed.h"
 #include "train/trainer.h"
 
 namespace mtinet {
@@ -21,6 +22,9 @@ int cmd_train(const std::vector<std::string>& argv) {
         "by `mtinet predict` and PyTorch) and the training state are saved there. Unless log.tensorboard is false, the\n"
         "same scalars go to a TensorBoard event file beside it (tensorboard --logdir <checkpoint.dir>).\n"
         "Exit status 3: training finished, but records of those logs could not be written (see the messages).\n\n"
+        "Data parallel: `mpirun -np N mtinet train ...` trains on N processes (one GPU each on CUDA); batch_size stays\n"
+        "the global batch (each rank computes batch_size/N of it) and rank 0 alone logs, evaluates and checkpoints.\n"
+        "grad_accumulation A splits each rank's share into A micro-batches. See README, 'Training on several processes'.\n\n"
         "  --config FILE        the experiment's JSON config\n"
         "  --set key=value      override a config entry, e.g. --set epochs=2 --set optimizer.lr=1e-3\n"
         "  --resume STATE       continue from a '*.state.safetensors' checkpoint, or 'latest' in checkpoint.dir\n"
@@ -28,6 +32,8 @@ int cmd_train(const std::vector<std::string>& argv) {
         "  --threads N          CPU compute threads (default: the config's 'threads'; 0 = every core available)\n");
     return 0;
   }
+  dist::Session session;  // one rank of `mpirun -np N mtinet train`, or a world of one
+  dist::quiet_other_ranks();
   std::vector<std::string> overrides = args.all("set");
   if (args.has("device")) overrides.push_back("device=" + args.get("device", ""));
   TrainConfig cfg = load_train_config(args.require("config"), overrides);
@@ -37,6 +43,12 @@ int cmd_train(const std::vector<std::string>& argv) {
               device_name(trainer.device()), static_cast<long long>(trainer.model().parameter_count()));
   // Read before training, so a missing results file stops the run now rather than after it.
   nlohmann::json stl = resolve_single_task_results(cfg.single_task_results, trainer.model().tasks().main_names());
+  if (dist::size() > 1 || cfg.grad_accumulation > 1) {
+    std::printf("data parallel: %d rank(s) x grad_accumulation %lld: each pass sees %lld image(s) of the global "
+                "batch of %lld\n", dist::size(), static_cast<long long>(cfg.grad_accumulation),
+                static_cast<long long>(cfg.batch_size / (dist::size() * cfg.grad_accumulation)),
+                static_cast<long long>(cfg.batch_size));
+  }
   if (args.has("resume")) {
     trainer.resume(args.get("resume", ""));
   } else {

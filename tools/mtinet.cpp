@@ -9,6 +9,7 @@
 #include "core/omp_wait_policy.h"
 #include "tools/commands.h"
 #include "tools/version.h"
+#include "train/distributed.h"
 
 namespace {
 
@@ -59,6 +60,7 @@ int main(int argc, char** argv) {
       bool keep = locations && std::string(locations) != "0";
       std::fprintf(stderr, "mtinet %s: error: %s\n", c.name,
                    keep ? e.what() : mtinet::without_source_locations(e.what()).c_str());
+      mtinet::dist::abort_world(1);  // the other ranks of a multi-rank run would wait for this one forever
       return 1;
     }
   }

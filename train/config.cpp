@@ -227,6 +227,8 @@ TrainConfig parse_train_config(const nlohmann::json& j, const std::string& file)
   }
   s.integer("epochs", c.epochs, Range::at_least(1));
   s.integer("batch_size", c.batch_size, Range::at_least(1));
+  s.integer("grad_accumulation", c.grad_accumulation, Range::at_least(1));
+  s.get("sync_bn", c.sync_bn);
   s.integer("eval_every", c.eval_every, Range::at_least(0));  // 0 = only after the last epoch
   s.integer("precise_bn_batches", c.precise_bn_batches, Range::at_least(0));  // 0 = keep the running statistics
   s.integer("max_steps", c.max_steps, Range::at_least(0));  // 0 = no limit

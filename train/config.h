@@ -56,7 +56,12 @@ struct TrainConfig {
   CheckpointConfig checkpoint;
   LogConfig log;
   int64_t epochs = 100;
+  // The global batch of one optimiser step, whatever the number of processes: with N ranks (mpirun -np N) and
+  // grad_accumulation A, each forward/backward pass sees batch_size / (N * A) images, and the step averages the
+  // gradients of all N * A micro-batches (BatchNorm normalises each micro-batch on its own).
   int64_t batch_size = 8;
+  int64_t grad_accumulation = 1;  // micro-batches per step on each rank
+  bool sync_bn = false;  // BatchNorm statistics over all ranks' micro-batches together (see ops::set_batch_norm_sync)
   int64_t eval_every = 10;      // epochs; 0 = only at the end
   int64_t precise_bn_batches = 0;  // before each evaluation, re-estimate BN statistics on this many train batches
   int64_t max_steps = 0;        // stop after this many steps (0 = no limit), for smoke runs

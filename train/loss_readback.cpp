@@ -46,6 +46,7 @@ std::vector<StepRecord> LossReadback::read(bool all) {
     if (!e.copy) continue;  // read by an earlier call
     std::vector<double> v = e.copy->wait().to_double_vector();
     spare_.push_back(std::move(e.copy));
+    if (reduce_) reduce_(v);
     e.record.loss = v[0];
     size_t k = 1;
     for (auto& entry : e.record.task_losses) entry.second = v[k++];

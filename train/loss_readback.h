@@ -11,6 +11,7 @@
 #pragma once
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -36,6 +37,9 @@ class LossReadback {
  public:
   explicit LossReadback(int64_t lag);
   int64_t lag() const { return lag_; }
+  // Applied to every step's values [total, task losses in name order] as they are read, before anyone sees them:
+  // data-parallel training averages them over the ranks there (each rank reads the same steps at the same calls).
+  void set_reducer(std::function<void(std::vector<double>&)> reduce) { reduce_ = std::move(reduce); }
 
   // Begins a step: gathers its losses (0-d tensors of one dtype and device) into one tensor on their device and
   // queues that tensor's copy to the host. `record` carries the step's host-side facts; its losses are filled in
@@ -58,6 +62,7 @@ class LossReadback {
   };
 
   int64_t lag_;
+  std::function<void(std::vector<double>&)> reduce_;
   std::deque<Entry> entries_;  // oldest first
   // Readbacks of steps already read, for later steps: their page-locked buffers are costly to make and free.
   std::vector<std::unique_ptr<HostReadback>> spare_;

@@ -16,6 +16,7 @@
 #include "model/hrnet.h"
 #include "model/load_model_weights.h"
 #include "train/checkpoint.h"
+#include "train/distributed.h"
 #include "train/loss_readback.h"
 #include "train/progress.h"
 #include "train/resume.h"
@@ -58,6 +59,10 @@ LoaderConfig loader_config(const TrainConfig& c, bool train) {
   l.normalize = c.data.normalize;
   l.threads = c.data.threads;
   l.seed = c.seed;
+  if (train) {  // each rank reads its slice of every global batch (data/loader.h)
+    l.shards = dist::size();
+    l.shard = dist::world().rank;
+  }
   return l;
 }
 
@@ -70,6 +75,7 @@ Trainer::Trainer(TrainConfig cfg) : cfg_(std::move(cfg)) {
   // a NaN from ever reaching the weights.
   loss_readback_lag_ = device_ == Device::CUDA ? 1 : 0;
   MTINET_CHECK(!(dtype_ == DType::F64 && device_ == Device::CUDA), "f64 training runs on the CPU only");
+  check_data_parallel_config();
   model_ = build_model(cfg_.model);
   if (!cfg_.backbone_weights.empty()) {
     SafetensorsContents file = load_weights(cfg_.backbone_weights);
@@ -103,6 +109,7 @@ Trainer::Trainer(TrainConfig cfg) : cfg_(std::move(cfg)) {
   val_set_ = open_dataset(cfg_.data.dataset, cfg_.data.root, cfg_.data.val_split, needed);
   train_loader_ = std::make_unique<Loader>(train_set_, loader_config(cfg_, true));
 
+  if (!dist::is_root()) return;  // rank 0 alone owns the checkpoint folder and the logs
   fs::create_directories(cfg_.checkpoint.dir);
   remove_leftovers();
   log_ = std::make_unique<MetricsLog>(cfg_.checkpoint.dir, cfg_.log.tensorboard);
@@ -120,6 +127,7 @@ void Trainer::remove_leftovers() {
 }
 
 void Trainer::start_fresh() {
+  if (!dist::is_root()) return;  // rank 0 checks the folder; the others take its state in run()
   std::vector<CheckpointPaths> existing = complete_checkpoints(cfg_.checkpoint.dir);
   MTINET_CHECK(existing.empty(), "checkpoint.dir '", cfg_.checkpoint.dir, "' already holds ", existing.size(),
                " checkpoint(s) of a run (the newest: '", existing.front().weights, "'): continue that run with "
@@ -128,6 +136,7 @@ void Trainer::start_fresh() {
 }
 
 std::string Trainer::resume(const std::string& state_path) {
+  if (!dist::is_root()) return "";  // rank 0 reads the checkpoint; run() broadcasts what it loaded
   if (state_path == "latest" && complete_checkpoints(cfg_.checkpoint.dir).empty()) {
     // A job that is restarted after a kill runs `--resume latest` every time, also when the kill came before the
     // first checkpoint: that is a start from step 0, not an error.
@@ -152,6 +161,7 @@ std::string Trainer::resume(const std::string& state_path) {
 }
 
 void Trainer::trim_log_to_resumed_step() {
+  if (!log_) return;
   // The records after the checkpoint came from a run that died (or was stopped) past it; the resumed run writes those
   // steps again, and a log with repeated steps plots and averages wrongly (older TensorBoard event files likewise).
   int64_t dropped = log_->drop_records_after(step_, start_at_.epoch);
@@ -170,6 +180,7 @@ std::map<std::string, Tensor> Trainer::batch_to_device(const Batch& b) const {
 }
 
 void Trainer::log_json(const nlohmann::json& j) {
+  if (!log_) return;  // ranks other than 0
   log_->write(j, step_);  // an epoch's evaluation has no "step": its TensorBoard points go at the current one
 }
 
@@ -206,12 +217,13 @@ std::string Trainer::save_checkpoint(const std::string& last_good) {
 
 TrainSummary Trainer::run() {
   TrainSummary summary;
-  const TaskSet& tasks = model_->tasks();
   int64_t per_epoch = train_loader_->batches_per_epoch();
   int64_t total = cfg_.epochs * per_epoch;  // the schedule's length; max_steps only stops early
   int64_t stop_at = cfg_.max_steps > 0 ? std::min(total, cfg_.max_steps) : total;
   Progress progress(stop_at);
   LossReadback readback(loss_readback_lag_);
+  readback.set_reducer([this](std::vector<double>& v) { average_losses(v); });
+  sync_replicas();
   model_->train();
   train_loader_->start(start_at_);
   std::string last_checkpoint = resumed_from_.empty() ? "none yet" : resumed_from_;
@@ -252,50 +264,52 @@ TrainSummary Trainer::run() {
       collect(true);
       int64_t done = epoch + 1;
       bool last = done == cfg_.epochs;
-      if ((cfg_.eval_every > 0 && done % cfg_.eval_every == 0) || last) {
+      if (((cfg_.eval_every > 0 && done % cfg_.eval_every == 0) || last) && dist::is_root()) {
         summary.last_eval = evaluate();
         model_->train();
         log_json({{"epoch", done}, {"eval", summary.last_eval}});
         progress.message("epoch " + std::to_string(done) + " eval: " + scalar_metrics(summary.last_eval).dump());
       }
       if (done % cfg_.checkpoint.every_epochs == 0 || last) {
-        last_checkpoint = save_checkpoint(last_checkpoint);
+        check_replicas_agree();
+        sync_buffers();
+        if (dist::is_root()) last_checkpoint = save_checkpoint(last_checkpoint);
         checkpointed_at = step_;
       }
       continue;
     }
-    std::map<std::string, Tensor> data = batch_to_device(batch);
-    ModelOutput out = model_->forward(data.at("image"));
-    TaskLosses losses = compute_task_losses(tasks, out, data);
-    Tensor total_loss = balancer_->combine(losses.per_task, step_, epoch);
+    StepLosses losses = forward_backward(batch_to_device(batch), epoch);
     StepRecord record;
     record.step = step_ + 1;
     record.epoch = epoch;
     record.lr = lr;
     record.weights = balancer_->weights();
-    readback.begin(std::move(record), total_loss, losses.per_task);
+    readback.begin(std::move(record), losses.total, losses.per_task);
     collect(false);  // lag 0: this step's losses, before its update; else an earlier step's, long computed
-    params_->zero_grad();
-    total_loss.backward();
+    average_gradients();
     if (cfg_.clip_grad_norm > 0) clip_grad_norm(*params_, cfg_.clip_grad_norm);
     optimizer_->step(lr);
     ++step_;
     fault_point("train.after_update");
     double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    readback.end(double(batch.ids.size()) / std::max(secs, 1e-9));
+    readback.end(double(batch.ids.size()) * dist::size() / std::max(secs, 1e-9));  // all ranks' images
     collect(false);
   }
   collect(true);
   progress.finish();
   if (step_ < total && checkpointed_at != step_) {
     // Stopped early (max_steps): checkpoint the exact position so --resume continues mid-epoch, and evaluate.
-    save_checkpoint(last_checkpoint);
-    summary.last_eval = evaluate();
-    log_json({{"step", step_}, {"eval", summary.last_eval}});
+    check_replicas_agree();
+    sync_buffers();
+    if (dist::is_root()) {
+      save_checkpoint(last_checkpoint);
+      summary.last_eval = evaluate();
+      log_json({{"step", step_}, {"eval", summary.last_eval}});
+    }
   }
   if (!summary.last_eval.empty()) summary.trivial = report_against_trivial(summary.last_eval);
   summary.steps = step_;
-  summary.log_records_lost = log_->finish();
+  if (log_) summary.log_records_lost = log_->finish();
   return summary;
 }
 

@@ -71,6 +71,28 @@ class Trainer {
   // Prints the task | metric | model | trivial | beats table for `results` and logs it; returns its JSON.
   nlohmann::json report_against_trivial(const nlohmann::json& results);
 
+  // Data parallelism and gradient accumulation (train/trainer_parallel.cpp). A step's losses, summed over its
+  // micro-batches (0-d tensors, no autograd history).
+  struct StepLosses {
+    Tensor total;
+    std::map<std::string, Tensor> per_task;
+  };
+  void check_data_parallel_config() const;
+  // Forward and backward passes over this rank's share of the step's batch in grad_accumulation micro-batches; leaves
+  // the sum of their gradients in the flat gradient buffer.
+  StepLosses forward_backward(const std::map<std::string, Tensor>& data, int64_t epoch);
+  // Turns the summed micro-batch gradients of every rank into their mean, the same on every rank.
+  void average_gradients();
+  // The loss values read back (summed over this rank's micro-batches) into the mean over all micro-batches of all ranks.
+  void average_losses(std::vector<double>& values) const;
+  // Every rank takes rank 0's position, parameters, buffers, optimiser and balancer state (after start or resume).
+  void sync_replicas();
+  // Throws on a rank whose parameters are no longer rank 0's, bit for bit (checked before each checkpoint, by CRC):
+  // ranks that drifted apart would train different models while only rank 0's is saved.
+  void check_replicas_agree() const;
+  // Every rank takes rank 0's BatchNorm statistics (each rank's follow its own micro-batches between syncs).
+  void sync_buffers();
+
   TrainConfig cfg_;
   Device device_;
   DType dtype_;
@@ -84,7 +106,8 @@ class Trainer {
   int64_t step_ = 0;
   std::string resumed_from_;  // the state file resume() read, "" for a fresh run
   int64_t loss_readback_lag_ = 0;
-  std::unique_ptr<MetricsLog> log_;  // metrics.jsonl and the TensorBoard event file
+  std::unique_ptr<MetricsLog> log_;  // metrics.jsonl and the TensorBoard event file; rank 0 only
+  Tensor grad_sum_;  // grad_accumulation > 1: the micro-batches' summed gradients
   nlohmann::json trivial_results_;  // null until computed
 };
 

@@ -1,5 +1,7 @@
 // Batch normalisation over the last dim (NHWC channels, or the features of a 2-d {N, C} input): forward, running
 // statistics update and backward. The compute is in kernels/batch_norm/batch_norm*.
+#include <algorithm>
+
 #include "core/autograd.h"
 #include "core/ops.h"
 #include "kernels/batch_norm/batch_norm.h"
@@ -23,7 +25,49 @@ void check_channel_tensor(const Tensor& x, const Tensor& t, const char* what, bo
 
 Tensor channel_vector(const Tensor& x) { return Tensor::empty({x.dim(-1)}, x.dtype(), x.device()); }
 
+RankMean& batch_norm_sync() {
+  static RankMean sync;
+  return sync;
+}
+
+// Values [begin, begin + like's channels) of v as a tensor of like's dtype and device.
+Tensor channel_values(const std::vector<double>& v, size_t begin, const Tensor& like) {
+  size_t c = size_t(like.numel());
+  Tensor host = Tensor::from_vector<double>({int64_t(c)}, std::vector<double>(v.begin() + begin, v.begin() + begin + c));
+  return host.to(like.dtype()).to(like.device());
+}
+
+// Synchronised BatchNorm: the statistics of all ranks' batches from each rank's own (equal counts): the mean of the
+// means, and the mean of E[x^2] = var + mean^2 less the squared global mean. Goes through the host (it is the
+// optional path; the all-reduce is on the host anyway).
+void sync_statistics(const RankMean& sync, Tensor& mean, Tensor& var, int64_t& count) {
+  std::vector<double> m = mean.to_double_vector(), v = var.to_double_vector();
+  size_t c = m.size();
+  std::vector<double> buf(2 * c);
+  for (size_t i = 0; i < c; ++i) {
+    buf[i] = m[i];
+    buf[c + i] = v[i] + m[i] * m[i];
+  }
+  count *= sync(buf);
+  for (size_t i = 0; i < c; ++i) buf[c + i] = std::max(0.0, buf[c + i] - buf[i] * buf[i]);
+  mean = channel_values(buf, 0, mean);
+  var = channel_values(buf, c, var);
+}
+
+// The backward sums averaged over the ranks: with them, batch_norm_backward_input's sum/M (M this rank's rows) is
+// the global sum over all ranks' rows divided by their number.
+void sync_sums(const RankMean& sync, Tensor& sum_gy, Tensor& sum_gy_xhat) {
+  std::vector<double> a = sum_gy.to_double_vector(), b = sum_gy_xhat.to_double_vector();
+  size_t c = a.size();
+  a.insert(a.end(), b.begin(), b.end());
+  sync(a);
+  sum_gy = channel_values(a, 0, sum_gy);
+  sum_gy_xhat = channel_values(a, c, sum_gy_xhat);
+}
+
 }  // namespace
+
+void set_batch_norm_sync(RankMean mean_over_ranks) { batch_norm_sync() = std::move(mean_over_ranks); }
 
 Tensor batch_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, const Tensor& running_mean,
                   const Tensor& running_var, bool training, double momentum, double eps) {
@@ -44,13 +88,16 @@ Tensor batch_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, con
                x.describe());
 
   Tensor mean = running_mean, var = running_var;
+  RankMean sync = training ? batch_norm_sync() : RankMean();
   if (training) {
     mean = channel_vector(x);
     var = channel_vector(x);
     kernels::batch_norm_stats(x, mean, var);
+    int64_t total = count;
+    if (sync) sync_statistics(sync, mean, var, total);
     if (running_mean.defined()) {
       Tensor rm = running_mean, rv = running_var;
-      kernels::batch_norm_update_running(mean, var, count, momentum, rm, rv);
+      kernels::batch_norm_update_running(mean, var, total, momentum, rm, rv);
     }
   }
   Tensor y = Tensor::empty(x.shape(), x.dtype(), x.device());
@@ -60,7 +107,7 @@ Tensor batch_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, con
   // saved-tensor version check.
   const bool affine_grads = (weight.defined() && weight.requires_grad()) || (bias.defined() && bias.requires_grad());
   return record(y, "batch_norm", {x, weight, bias}, {x, weight, mean, var},
-                [training, eps, affine_grads](const Tensor& gy, const std::vector<Tensor>& saved) {
+                [training, eps, affine_grads, sync](const Tensor& gy, const std::vector<Tensor>& saved) {
                   const Tensor &xs = saved[0], &w = saved[1], &m = saved[2], &v = saved[3];
                   Tensor sum_gy, sum_gy_xhat;
                   if (training || affine_grads) {
@@ -68,8 +115,10 @@ Tensor batch_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, con
                     sum_gy_xhat = channel_vector(xs);
                     kernels::batch_norm_backward_reduce(gy, xs, m, v, eps, sum_gy, sum_gy_xhat);
                   }
+                  Tensor all_gy = sum_gy, all_gy_xhat = sum_gy_xhat;
+                  if (sync) sync_sums(sync, all_gy, all_gy_xhat);
                   Tensor gx = Tensor::empty(xs.shape(), xs.dtype(), xs.device());
-                  kernels::batch_norm_backward_input(gy, xs, m, v, w, sum_gy, sum_gy_xhat, eps, training, gx);
+                  kernels::batch_norm_backward_input(gy, xs, m, v, w, all_gy, all_gy_xhat, eps, training, gx);
                   // sum(gy * xhat) is the weight gradient, sum(gy) the bias gradient.
                   return std::vector<Tensor>{gx, w.defined() ? sum_gy_xhat : Tensor(), sum_gy};
                 });
