@@ -11,6 +11,7 @@ namespace devk {
 
 constexpr int kConvVersions = 4;
 constexpr int kBnVersions = 3;
+constexpr int kBnBackwardVersions = 2;
 
 // The same convolution as mtinet's kernels describe it (for its CPU reference and its cuDNN path).
 mtinet::kernels::Conv2dShape mtinet_shape(const ConvProblem& p);
@@ -35,5 +36,13 @@ std::vector<GpuResult> gpu_bn(const BnProblem& p, const std::vector<float>& x, c
                               const std::vector<float>& beta, const std::vector<float>& y_ref,
                               const std::vector<float>& mean_ref, const std::vector<float>& var_ref, int version,
                               int reps);
+
+// The backward: gy given, x, y (the forward's output: the ReLU mask), mean and var from the forward; checked on gx,
+// dgamma and dbeta.
+std::vector<GpuResult> gpu_bn_backward(const BnProblem& p, const std::vector<float>& x, const std::vector<float>& y,
+                                       const std::vector<float>& gy, const std::vector<float>& gamma,
+                                       const std::vector<float>& mean, const std::vector<float>& var,
+                                       const std::vector<float>& gx_ref, const std::vector<float>& dgamma_ref,
+                                       const std::vector<float>& dbeta_ref, int version, int reps);
 
 }  // namespace devk

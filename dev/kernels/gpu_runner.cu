@@ -159,4 +159,60 @@ std::vector<GpuResult> gpu_bn(const BnProblem& p, const std::vector<float>& x, c
   return out;
 }
 
+std::vector<GpuResult> gpu_bn_backward(const BnProblem& p, const std::vector<float>& x, const std::vector<float>& y,
+                                       const std::vector<float>& gy, const std::vector<float>& gamma,
+                                       const std::vector<float>& mean, const std::vector<float>& var,
+                                       const std::vector<float>& gx_ref, const std::vector<float>& dgamma_ref,
+                                       const std::vector<float>& dbeta_ref, int version, int reps) {
+  const Tensor xd = upload(x, {p.rows(), p.c}), yd = upload(y, {p.rows(), p.c}), gyd = upload(gy, {p.rows(), p.c});
+  const Tensor gd = upload(gamma, {p.c}), md = upload(mean, {p.c}), vd = upload(var, {p.c});
+  Tensor gx = Tensor::empty({p.rows(), p.c}, DType::F32, Device::CUDA);
+  Tensor dgamma = Tensor::empty({p.c}, DType::F32, Device::CUDA);
+  Tensor dbeta = Tensor::empty({p.c}, DType::F32, Device::CUDA);
+  Tensor scratch = Tensor::zeros({int64_t(bn_backward_scratch_floats(p))}, DType::F32, Device::CUDA);
+  cudaStream_t s = mtinet::cuda::stream();
+  auto clear = [&] {
+    for (const Tensor* t : {&gx, &dgamma, &dbeta})
+      MTINET_CUDA_CHECK(cudaMemsetAsync(t->raw_data(), 0, t->nbytes(), s));
+  };
+  auto check = [&] {
+    return std::max({rel_err(gx, gx_ref), rel_err(dgamma, dgamma_ref), rel_err(dbeta, dbeta_ref)});
+  };
+  std::vector<GpuResult> out;
+
+  using Fn = void (*)(const BnProblem&, const float*, const float*, const float*, const float*, const float*,
+                      const float*, float*, float*, float*, float*, cudaStream_t);
+  const struct { const char* name; Fn fn; } versions[kBnBackwardVersions] = {
+      {"1 naive f32 sums", bn_relu_backward1},
+      {"2 parallel f64 + float4", bn_relu_backward2},
+  };
+  for (int v = 1; v <= kBnBackwardVersions; ++v) {
+    if (version != 0 && version != v) continue;
+    auto call = [&] {
+      versions[v - 1].fn(p, xd.data<float>(), yd.data<float>(), gyd.data<float>(), gd.data<float>(),
+                         md.data<float>(), vd.data<float>(), gx.data<float>(), dgamma.data<float>(),
+                         dbeta.data<float>(), scratch.data<float>(), s);
+    };
+    clear();
+    call();
+    GpuResult r{versions[v - 1].name, 0, check(), kTolBn};
+    r.ms = time_ms(call, reps);
+    out.push_back(r);
+  }
+
+  // mtinet today: ReLU backward (a masked copy of gy), the BatchNorm reduction, the input gradient.
+  Tensor g = Tensor::empty({p.rows(), p.c}, DType::F32, Device::CUDA);
+  auto call = [&] {
+    mtinet::kernels::relu_backward_cuda(yd, gyd, g);
+    mtinet::kernels::batch_norm_backward_reduce_cuda(g, xd, md, vd, double(p.eps), dbeta, dgamma);
+    mtinet::kernels::batch_norm_backward_input_cuda(g, xd, md, vd, gd, dbeta, dgamma, double(p.eps), true, gx);
+  };
+  clear();
+  call();
+  GpuResult r{"mtinet relu+reduce+input", 0, check(), kTolBn};
+  r.ms = time_ms(call, reps);
+  out.push_back(r);
+  return out;
+}
+
 }  // namespace devk

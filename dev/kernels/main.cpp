@@ -2,6 +2,7 @@
 //
 //   dev_kernels conv [VERSION] [OPTIONS]   convolution versions 1-4 against cuDNN
 //   dev_kernels bn   [VERSION] [OPTIONS]   BatchNorm+ReLU versions 1-3 against mtinet's kernels
+//   dev_kernels bnback [VERSION] [OPTIONS] BatchNorm+ReLU backward versions 1-2 against mtinet's kernels
 //   dev_kernels all  [OPTIONS]
 //     --small       batch 1 at half the height and width
 //     --reps N      timed calls per GPU version (10)
@@ -124,6 +125,33 @@ BnCase bn_case(const BnProblem& p, uint64_t seed) {
   return b;
 }
 
+struct BnBackwardCase {
+  BnCase fwd;  // x, gamma, beta, y, mean, var of the forward
+  std::vector<float> gy, gx, dgamma, dbeta;
+  double cpu_seconds = 0;
+};
+
+BnBackwardCase bn_backward_case(const BnProblem& p, uint64_t seed) {
+  BnBackwardCase b{bn_case(p, seed), uniform(size_t(p.numel()), seed + 5), {}, {}, {}, 0};
+  const mtinet::Shape rows{p.rows(), p.c};
+  const Tensor x = Tensor::from_vector<float>(rows, b.fwd.x), y = Tensor::from_vector<float>(rows, b.fwd.y);
+  const Tensor gy = Tensor::from_vector<float>(rows, b.gy), g = Tensor::empty(rows), gx = Tensor::empty(rows);
+  const Tensor gamma = Tensor::from_vector<float>({p.c}, b.fwd.gamma);
+  const Tensor mean = Tensor::from_vector<float>({p.c}, b.fwd.mean), var = Tensor::from_vector<float>({p.c}, b.fwd.var);
+  Tensor dgamma = Tensor::empty({p.c}), dbeta = Tensor::empty({p.c});
+  b.cpu_seconds = seconds_of([&] {
+    Tensor g_out = g, gx_out = gx;
+    mtinet::kernels::relu_backward_cpu(y, gy, g_out);  // y > 0 exactly where the ReLU's input was
+    mtinet::kernels::batch_norm_backward_reduce_cpu(g, x, mean, var, double(p.eps), dbeta, dgamma);
+    mtinet::kernels::batch_norm_backward_input_cpu(g, x, mean, var, gamma, dbeta, dgamma, double(p.eps), true,
+                                                   gx_out);
+  });
+  b.gx = to_vector(gx);
+  b.dgamma = to_vector(dgamma);
+  b.dbeta = to_vector(dbeta);
+  return b;
+}
+
 // ---- printing ----
 
 void print_gpu(const std::vector<GpuResult>& rs, double work, bool flops, bool& ok) {
@@ -174,6 +202,25 @@ bool run_bn(int version, bool small, int reps) {
   return ok;
 }
 
+bool run_bn_backward(int version, bool small, int reps) {
+  bool ok = true;
+  std::printf("== BatchNorm (training) + ReLU backward, versions %s; CPU: mtinet relu + batch_norm backward\n",
+              version ? std::to_string(version).c_str() : "1-2");
+  const bool gpu = gpu_note();
+  uint64_t seed = 13;
+  for (const BnProblem& p : bn_problems(small)) {
+    const BnBackwardCase b = bn_backward_case(p, seed += 10);
+    const double bytes = 7.0 * 4.0 * double(p.numel());  // x, y, gy read twice, gx written once
+    std::printf("  %-26s %6.1f MB moved   CPU reference %9.2f ms  %8.1f GB/s\n", p.str().c_str(), bytes / 1e6,
+                b.cpu_seconds * 1e3, bytes / b.cpu_seconds / 1e9);
+    if (gpu)
+      print_gpu(gpu_bn_backward(p, b.fwd.x, b.fwd.y, b.gy, b.fwd.gamma, b.fwd.mean, b.fwd.var, b.gx, b.dgamma,
+                                b.dbeta, version, reps),
+                bytes, false, ok);
+  }
+  return ok;
+}
+
 // ---- the checks ctest runs ----
 
 // Small shapes that hit every edge: channel counts that are and are not multiples of 4, stride 2, padding, pixel
@@ -189,7 +236,7 @@ std::vector<BnProblem> bn_test_problems() {
 
 bool check(const char* what, const std::string& shape, double err, double tol) {
   const bool ok = err <= tol;
-  std::printf("  %-44s %-22s err %.1e (tol %.0e) %s\n", what, shape.c_str(), err, tol, ok ? "ok" : "FAIL");
+  std::printf("  %-48s %-22s err %.1e (tol %.0e) %s\n", what, shape.c_str(), err, tol, ok ? "ok" : "FAIL");
   return ok;
 }
 
@@ -230,6 +277,22 @@ bool test_cpu() {
     }
     ok &= check("bn: Welford lanes + Chan merge vs two passes", p.str(),
                 std::max(rel_err(wm, mean), rel_err(wv, var)), 1e-5);
+
+    // Backward: mtinet's CPU kernels, and the folded k, a, b formula every GPU version uses, against the loop.
+    const BnBackwardCase bb = bn_backward_case(p, seed + 5);
+    std::vector<float> gx(y.size()), dgamma(size_t(p.c)), dbeta(size_t(p.c)), gx_folded(y.size());
+    bn_relu_backward_loop(p, bb.fwd.x.data(), bb.fwd.y.data(), bb.gy.data(), bb.fwd.gamma.data(), bb.fwd.mean.data(),
+                          bb.fwd.var.data(), gx.data(), dgamma.data(), dbeta.data());
+    ok &= check("bn+relu backward: mtinet CPU kernels vs loop", p.str(),
+                std::max({rel_err(bb.gx, gx), rel_err(bb.dgamma, dgamma), rel_err(bb.dbeta, dbeta)}), 1e-5);
+    for (int64_t i = 0; i < p.numel(); ++i) {
+      const int ch = int(i % p.c);
+      const BnBackwardCoefs f = bn_backward_coefs(bb.fwd.gamma[size_t(ch)], bb.fwd.mean[size_t(ch)],
+                                                  bb.fwd.var[size_t(ch)], p.eps, dgamma[size_t(ch)],
+                                                  dbeta[size_t(ch)], double(p.rows()));
+      gx_folded[size_t(i)] = bn_relu_grad(bb.fwd.x[size_t(i)], bb.fwd.y[size_t(i)], bb.gy[size_t(i)], f);
+    }
+    ok &= check("bn+relu backward: folded k*g + a*x + b vs loop", p.str(), rel_err(gx_folded, gx), 1e-4);
   }
   return ok;
 }
@@ -252,13 +315,17 @@ int test_cuda() {
     const BnCase b = bn_case(p, seed += 10);
     for (const GpuResult& r : gpu_bn(p, b.x, b.gamma, b.beta, b.y, b.mean, b.var, 0, 0))
       ok &= check(("bn " + r.name).c_str(), p.str(), r.err, r.tol);
+    const BnBackwardCase bb = bn_backward_case(p, seed + 5);
+    for (const GpuResult& r : gpu_bn_backward(p, bb.fwd.x, bb.fwd.y, bb.gy, bb.fwd.gamma, bb.fwd.mean, bb.fwd.var,
+                                              bb.gx, bb.dgamma, bb.dbeta, 0, 0))
+      ok &= check(("bn backward " + r.name).c_str(), p.str(), r.err, r.tol);
   }
   return ok ? 0 : 1;
 }
 
 int usage() {
   std::fprintf(stderr,
-               "usage: dev_kernels conv|bn [VERSION] [--small] [--reps N] [--cpu-reps N]\n"
+               "usage: dev_kernels conv|bn|bnback [VERSION] [--small] [--reps N] [--cpu-reps N]\n"
                "       dev_kernels all [--small] [--reps N] [--cpu-reps N]\n"
                "       dev_kernels test cpu|cuda\n");
   return 2;
@@ -294,7 +361,11 @@ int run(int argc, char** argv) {
     if (version > kBnVersions) return usage();
     ok &= run_bn(version, small, reps);
   }
-  if (what != "conv" && what != "bn" && what != "all") return usage();
+  if (what == "bnback" || what == "all") {
+    if (version > kBnBackwardVersions) return usage();
+    ok &= run_bn_backward(version, small, reps);
+  }
+  if (what != "conv" && what != "bn" && what != "bnback" && what != "all") return usage();
   return ok ? 0 : 1;
 }
 
@@ -310,6 +381,13 @@ std::vector<GpuResult> gpu_conv(const ConvProblem&, const std::vector<float>&, c
 std::vector<GpuResult> gpu_bn(const BnProblem&, const std::vector<float>&, const std::vector<float>&,
                               const std::vector<float>&, const std::vector<float>&, const std::vector<float>&,
                               const std::vector<float>&, int, int) {
+  return {};
+}
+std::vector<GpuResult> gpu_bn_backward(const BnProblem&, const std::vector<float>&, const std::vector<float>&,
+                                       const std::vector<float>&, const std::vector<float>&,
+                                       const std::vector<float>&, const std::vector<float>&,
+                                       const std::vector<float>&, const std::vector<float>&,
+                                       const std::vector<float>&, int, int) {
   return {};
 }
 #endif

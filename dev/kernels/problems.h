@@ -3,6 +3,7 @@
 // This header is plain C++ (the CPU runner includes it) and CUDA (every version includes it): DK_HD functions run on
 // both, so the plain CPU loops in reference.h and the CUDA kernels decode indices the same way.
 #pragma once
+#include <cmath>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -78,6 +79,24 @@ BnProblem make_bn(int n, int h, int w, int c);
 DK_HD float bn_relu_apply(float x, float scale, float shift) {
   const float v = x * scale + shift;
   return v > 0.f ? v : 0.f;
+}
+
+// The backward with every per-channel quantity folded: gx = k*g + a*x + b, with g = gy masked by the ReLU and
+//   k = gamma*invstd,  a = -k*invstd*dgamma/rows,  b = -k*dbeta/rows - a*mean
+// (expand gamma*invstd * (g - dbeta/rows - (x - mean)*invstd*dgamma/rows)): three numbers per channel, one pass.
+struct BnBackwardCoefs {
+  float k, a, b;
+};
+DK_HD BnBackwardCoefs bn_backward_coefs(float gamma, float mean, float var, float eps, double dgamma, double dbeta,
+                                        double rows) {
+  const double invstd = 1.0 / sqrt(double(var) + double(eps));
+  const double k = double(gamma) * invstd;
+  const double a = -k * invstd * dgamma / rows;
+  return {float(k), float(a), float(-k * dbeta / rows - a * double(mean))};
+}
+DK_HD float bn_relu_grad(float x, float y, float gy, const BnBackwardCoefs& f) {
+  const float g = y > 0.f ? gy : 0.f;
+  return f.k * g + f.a * x + f.b;
 }
 
 // Welford's running (count, mean, M2) and Chan et al.'s merge of two such states: one pass over the data with the

@@ -44,4 +44,30 @@ inline void bn_relu_loop(const BnProblem& p, const float* x, const float* gamma,
   }
 }
 
+// Its gradient, given gy = dL/dy and the forward's x, y (for the ReLU mask), mean and var: g = gy where y > 0,
+// dbeta = sum(g), dgamma = sum(g * xhat), gx = gamma*invstd * (g - dbeta/rows - xhat*dgamma/rows).
+inline void bn_relu_backward_loop(const BnProblem& p, const float* x, const float* y, const float* gy,
+                                  const float* gamma, const float* mean, const float* var, float* gx, float* dgamma,
+                                  float* dbeta) {
+  const double rows = double(p.rows());
+  for (int c = 0; c < p.c; ++c) {
+    const double invstd = 1.0 / std::sqrt(double(var[c]) + double(p.eps));
+    double sg = 0.0, sgx = 0.0;
+    for (int64_t r = 0; r < p.rows(); ++r) {
+      const int64_t i = r * p.c + c;
+      const double g = y[i] > 0.f ? gy[i] : 0.0;
+      sg += g;
+      sgx += g * (x[i] - double(mean[c])) * invstd;
+    }
+    dbeta[c] = float(sg);
+    dgamma[c] = float(sgx);
+    for (int64_t r = 0; r < p.rows(); ++r) {
+      const int64_t i = r * p.c + c;
+      const double g = y[i] > 0.f ? gy[i] : 0.0;
+      const double xhat = (x[i] - double(mean[c])) * invstd;
+      gx[i] = float(double(gamma[c]) * invstd * (g - sg / rows - xhat * sgx / rows));
+    }
+  }
+}
+
 }  // namespace devk

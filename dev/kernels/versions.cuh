@@ -22,6 +22,15 @@ void bn_relu2(const BnProblem& p, const float* x, const float* gamma, const floa
 void bn_relu3(const BnProblem& p, const float* x, const float* gamma, const float* beta, float* y, float* mean,
               float* var, float* scratch, cudaStream_t stream);
 
+// The gradient of the above: gx, dgamma = sum(g*xhat), dbeta = sum(g) with g = gy where y > 0 (y: the forward's
+// output, whose sign is the ReLU's mask). scratch holds at least bn_backward_scratch_floats(p) floats.
+void bn_relu_backward1(const BnProblem& p, const float* x, const float* y, const float* gy, const float* gamma,
+                       const float* mean, const float* var, float* gx, float* dgamma, float* dbeta, float* scratch,
+                       cudaStream_t stream);
+void bn_relu_backward2(const BnProblem& p, const float* x, const float* y, const float* gy, const float* gamma,
+                       const float* mean, const float* var, float* gx, float* dgamma, float* dbeta, float* scratch,
+                       cudaStream_t stream);
+
 // Version 1's apply kernel (one thread per element: y = max(0, x*scale[c] + shift[c])), which version 2 reuses.
 void bn_apply_scalar(const BnProblem& p, const float* x, const float* scale, const float* shift, float* y,
                      cudaStream_t stream);
@@ -33,6 +42,12 @@ constexpr int kBnChunks = 512;
 // completion counter per 32 channels (version 3; the caller zeroes the scratch once, the kernel re-zeroes it).
 inline size_t bn_scratch_floats(const BnProblem& p) {
   return size_t(kBnChunks) * p.c * 3 + size_t(p.c) * 2 + size_t(p.c + 31) / 32;
+}
+
+// Backward (bn_relu_backward2.cu): partial sums of g and g*xhat in double, [kBnChunks][c] each (8-byte aligned at
+// the start), then k, a, b per channel, then the completion counters.
+inline size_t bn_backward_scratch_floats(const BnProblem& p) {
+  return size_t(kBnChunks) * p.c * 4 + size_t(p.c) * 3 + size_t(p.c + 31) / 32;
 }
 
 }  // namespace devk
