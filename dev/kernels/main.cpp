@@ -135,16 +135,14 @@ BnBackwardCase bn_backward_case(const BnProblem& p, uint64_t seed) {
   BnBackwardCase b{bn_case(p, seed), uniform(size_t(p.numel()), seed + 5), {}, {}, {}, 0};
   const mtinet::Shape rows{p.rows(), p.c};
   const Tensor x = Tensor::from_vector<float>(rows, b.fwd.x), y = Tensor::from_vector<float>(rows, b.fwd.y);
-  const Tensor gy = Tensor::from_vector<float>(rows, b.gy), g = Tensor::empty(rows), gx = Tensor::empty(rows);
+  const Tensor gy = Tensor::from_vector<float>(rows, b.gy);
   const Tensor gamma = Tensor::from_vector<float>({p.c}, b.fwd.gamma);
   const Tensor mean = Tensor::from_vector<float>({p.c}, b.fwd.mean), var = Tensor::from_vector<float>({p.c}, b.fwd.var);
-  Tensor dgamma = Tensor::empty({p.c}), dbeta = Tensor::empty({p.c});
+  Tensor g = Tensor::empty(rows), gx = Tensor::empty(rows), dgamma = Tensor::empty({p.c}), dbeta = Tensor::empty({p.c});
   b.cpu_seconds = seconds_of([&] {
-    Tensor g_out = g, gx_out = gx;
-    mtinet::kernels::relu_backward_cpu(y, gy, g_out);  // y > 0 exactly where the ReLU's input was
+    mtinet::kernels::relu_backward_cpu(y, gy, g);  // y > 0 exactly where the ReLU's input was
     mtinet::kernels::batch_norm_backward_reduce_cpu(g, x, mean, var, double(p.eps), dbeta, dgamma);
-    mtinet::kernels::batch_norm_backward_input_cpu(g, x, mean, var, gamma, dbeta, dgamma, double(p.eps), true,
-                                                   gx_out);
+    mtinet::kernels::batch_norm_backward_input_cpu(g, x, mean, var, gamma, dbeta, dgamma, double(p.eps), true, gx);
   });
   b.gx = to_vector(gx);
   b.dgamma = to_vector(dgamma);
