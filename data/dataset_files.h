@@ -8,7 +8,8 @@
 namespace mtinet {
 
 // The ids of a split file, one a line (trailing CR and spaces dropped, blank lines skipped). Throws naming the file
-// when it is missing ("<dataset> split file '...' not found (<hint>)") or lists no images.
+// when it is missing ("<dataset> split file '...' not found (<hint>)"), lists no images, or holds an id that is no
+// file name (a path separator, '..', a control character, over 200 bytes), naming the line.
 std::vector<std::string> read_split_ids(const std::string& path, const std::string& dataset, const std::string& hint);
 
 // dir/<id>.jpg, else dir/<id>.png; throws "<dataset>: missing image 'dir/<id>.jpg' (or .png)" when neither exists.

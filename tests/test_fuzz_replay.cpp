@@ -12,6 +12,7 @@
 
 // The targets' bodies, compiled into this file: only tests/*.cpp are built into mtinet_tests.
 #include "fuzz/fuzz_config.cpp"
+#include "fuzz/fuzz_split.cpp"
 #include "fuzz/fuzz_image.cpp"
 #include "fuzz/fuzz_mat.cpp"
 #include "fuzz/fuzz_npy.cpp"
@@ -76,3 +77,5 @@ TEST_CASE("fuzz replay: config corpus and regressions") { replay_all("config", m
 TEST_CASE("fuzz replay: torch corpus and regressions") { replay_all("torch", mtinet::fuzz::fuzz_torch, 16, 3); }
 
 TEST_CASE("fuzz replay: mat corpus and regressions") { replay_all("mat", mtinet::fuzz::fuzz_mat, 19, 2); }
+
+TEST_CASE("fuzz replay: split corpus and regressions") { replay_all("split", mtinet::fuzz::fuzz_split, 8, 0); }

@@ -2,7 +2,7 @@
 # Builds the libFuzzer targets (tests/fuzz/fuzz_<target>.cpp) with clang and -fsanitize=fuzzer,address,undefined, then
 # fuzzes each for a bounded time from a copy of its seed corpus, and reports the executions and findings per target.
 # Usage: tools/fuzz.sh [seconds-per-target [target...]]   (default 60 s, every target). Exits 1 on any finding.
-#   MTINET_FUZZ_TARGETS  targets to run when none are named (default: "safetensors npy image config torch mat")
+#   MTINET_FUZZ_TARGETS  targets to run when none are named (default: "safetensors npy image config torch mat split")
 #   MTINET_FUZZ_BUILD    build folder (default: build-fuzz)
 #   MTINET_FUZZ_SOURCE   source tree to build (default: this checkout; its CMakeLists.txt must include
 #                        tests/fuzz/fuzz.cmake)
@@ -14,7 +14,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$PWD
 seconds=${1:-60}
-read -ra targets <<<"${MTINET_FUZZ_TARGETS:-safetensors npy image config torch mat}"
+read -ra targets <<<"${MTINET_FUZZ_TARGETS:-safetensors npy image config torch mat split}"
 [ $# -gt 1 ] && targets=("${@:2}")  # e.g. tools/fuzz.sh 300 torch mat
 build=$(realpath -m "${MTINET_FUZZ_BUILD:-build-fuzz}")
 source_dir=$(realpath "${MTINET_FUZZ_SOURCE:-.}")

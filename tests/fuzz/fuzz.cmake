@@ -3,7 +3,7 @@
 # CI needs nothing from here: the same target functions run in mtinet_tests, which replays the corpus and the
 # regression files with the normal g++ build (tests/test_fuzz_replay.cpp includes them).
 option(MTINET_FUZZ "Build the libFuzzer targets in tests/fuzz (clang only; see tools/fuzz.sh)" OFF)
-set(MTINET_FUZZ_TARGETS safetensors npy image config torch mat)
+set(MTINET_FUZZ_TARGETS safetensors npy image config torch mat split)
 if(MTINET_FUZZ)
   if(NOT CMAKE_CXX_COMPILER_ID MATCHES "Clang")
     message(FATAL_ERROR "MTINET_FUZZ needs clang (libFuzzer); got ${CMAKE_CXX_COMPILER_ID}")

@@ -14,6 +14,7 @@ int fuzz_image(const uint8_t* data, size_t size);        // data/image: decode_i
 int fuzz_config(const uint8_t* data, size_t size);       // train/config: load_train_config on the bytes as a file
 int fuzz_torch(const uint8_t* data, size_t size);        // core/torch_*: parse_torch_file, torch_weights_contents
 int fuzz_mat(const uint8_t* data, size_t size);          // data/mat_*: parse_mat, then the MatValue accessors
+int fuzz_split(const uint8_t* data, size_t size);        // data/dataset_files: read_split_ids on the bytes as a file
 
 }  // namespace mtinet::fuzz
 

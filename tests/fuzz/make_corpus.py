@@ -418,6 +418,25 @@ def deep_cells(depth):
 
 
 
+# ---------------------------------------------------------------- split lists
+def make_split():
+    # Valid lists as the two layouts write them, then the ways a list can be wrong: ids that would name files outside
+    # the dataset, control bytes, an over-long id, binary content, nothing at all.
+    seeds = {
+        "nyud.txt": b"000001\n000002\n000003\n",
+        "pascal.txt": b"2008_000002\n2008_000003\n2008_000007\n",
+        "crlf_spaces_blank.txt": b"000001 \r\n\r\n000002\r\n   \n",
+        "empty.txt": b"",
+        "traversal.txt": b"000001\n../../etc/passwd\n",
+        "dotdot.txt": b"..\n",
+        "control.txt": b"0000\x0001\n",
+        "long_id.txt": b"a" * 300 + b"\n",
+        "binary.txt": bytes(range(256)) * 4,
+    }
+    for name, data in seeds.items():
+        write("corpus", "split", name, data)
+
+
 if __name__ == "__main__":
     # Files are only (re)written, never deleted: crash inputs copied into regressions/ by hand must survive.
     make_npy()
@@ -426,3 +445,4 @@ if __name__ == "__main__":
     make_configs()
     make_torch()
     make_mat()
+    make_split()
