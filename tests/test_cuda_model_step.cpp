@@ -29,7 +29,7 @@
 #include "kernels/conv/conv2d.h"
 #include "model/factory.h"
 #include "train/optimizer.h"
-#include "train/synthetic_batch.h"
+#include "data/synthetic_batch.h"
 #include "train/task_losses.h"
 
 using namespace mtinet;

@@ -30,7 +30,7 @@
 #include "train/distributed.h"
 #include "kernels/optimizer/optimizer.h"
 #include "train/optimizer.h"
-#include "train/synthetic_batch.h"
+#include "data/synthetic_batch.h"
 #include "train/task_losses.h"
 
 #ifdef MTINET_WITH_CUDA

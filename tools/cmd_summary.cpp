@@ -21,7 +21,7 @@
 #include "tools/args.h"
 #include "tools/commands.h"
 #include "train/config.h"
-#include "train/synthetic_batch.h"
+#include "data/synthetic_batch.h"
 #include "train/task_losses.h"
 #include "train/weights_file.h"
 #include "train/weights_metadata.h"

@@ -9,7 +9,7 @@ of MTI-Net (HRNetV2-W18-small-v2, task set nyud) on one synthetic batch, and the
     label size; semseg = cross entropy (ignore 255), depth = L1 over pixels whose label is not 0, both means over
     the valid pixels; total = sum of loss_weight (1.0 and 1.0, model/tasks.cpp) times each task's sum;
   - Adam, lr 1e-4, weight_decay 1e-4 added to the gradient (not AdamW), betas (0.9, 0.999), eps 1e-8;
-  - the batch: normal image, labels with about a tenth ignored/invalid (train/synthetic_batch.cpp);
+  - the batch: normal image, labels with about a tenth ignored/invalid (data/synthetic_batch.cpp);
   - the device is synchronised before each clock read; warm-up steps are untimed; the median is reported;
   - peak memory: the CUDA caching allocator's high-water mark since the reset before warm-up (ours: our
     allocator's); on the CPU the process's peak RSS, as ours.

@@ -1,5 +1,5 @@
-// Synthetic batches (train/synthetic_batch.h). Values are drawn on the host and copied once to the device.
-#include "train/synthetic_batch.h"
+// Synthetic batches (data/synthetic_batch.h). Values are drawn on the host and copied once to the device.
+#include "data/synthetic_batch.h"
 
 #include <cmath>
 

@@ -38,7 +38,7 @@ def main():
     y.backward(gy)
     out.update({"gsm.x": x.detach(), "gsm.gy": gy, "gsm.y": y.detach(), "gsm.gx": x.grad})
 
-    write_safetensors("pool.safetensors", out, {"torch": torch.__version__, "gsm.group": tasks})
+    write_safetensors("channel_gating.safetensors", out, {"torch": torch.__version__, "gsm.group": tasks})
 
 
 if __name__ == "__main__":

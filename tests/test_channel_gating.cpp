@@ -72,7 +72,7 @@ void expect(const SafetensorsContents& f, const Tensor& actual, const std::strin
 }  // namespace
 
 TEST_CASE("global_avg_pool, channel_scale and grouped_softmax match PyTorch") {
-  SafetensorsContents f = load_fixture("pool.safetensors");
+  SafetensorsContents f = load_fixture("channel_gating.safetensors");
   const int64_t tasks = std::stoll(f.metadata.at("gsm.group"));
   REQUIRE(tasks == 3);
   for (DType dt : {DType::F64, DType::F32}) {
