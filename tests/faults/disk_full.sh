@@ -13,8 +13,9 @@ checkpoint_bytes=$(($(stat -c %s "$work/reference/$(printf 'step_%08d' "$final_s
 
 dir="$work/small_disk"
 mkdir -p "$dir"
+# Unmount before removing, however the script ends (set before mounting: a kill in between must not leave a mount).
+trap 'umount "$dir" 2>/dev/null; rm -rf "$work"' EXIT
 if mount -t tmpfs -o size=$((checkpoint_bytes * 3 / 2)) tmpfs "$dir" 2>/dev/null; then
-  trap 'umount "$dir" 2>/dev/null; rm -rf "$work"' EXIT
   how="a tmpfs of $((checkpoint_bytes * 3 / 2)) bytes"
   reason="No space left on device"
   train "$dir" --set max_steps=4 || fail "the first epoch failed: $(tail -n 3 "$dir.log")"
