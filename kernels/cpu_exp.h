@@ -18,7 +18,8 @@ namespace mtinet::kernels {
 // always_inline: inlined into each ISA variant of a loop, so it vectorises with that variant's registers.
 [[gnu::always_inline]] inline float exp_vectorisable(float x) {
   const float hi = 88.7228317f, lo = -87.3365479f;
-  float xc = x > hi ? hi : (x < lo ? lo : x);
+  // NaN goes through the arithmetic as 0 (and comes back out at the end): converting NaN to an integer is undefined.
+  float xc = x > hi ? hi : (x < lo ? lo : (x == x ? x : 0.0f));
   // n = the nearest integer to x / ln2, by truncation after adding +-0.5: floorf is no SSE2 instruction, and a
   // library call in the loop would stop the baseline variant vectorising.
   float t = xc * 1.44269504088896341f;
@@ -32,7 +33,9 @@ namespace mtinet::kernels {
   p = p * r + 1.6666665459e-1f;
   p = p * r + 5.0000001201e-1f;
   p = p * r * r + r + 1.0f;
-  int32_t bits = (int32_t(n) + 127) << 23;  // n in [-126, 128]: a normal power of two, or Inf's exponent at 128
+  // n in [-126, 128]: a normal power of two, or Inf's exponent at 128; shifted unsigned, as a signed shift of a
+  // negative value is undefined.
+  uint32_t bits = uint32_t(int32_t(n) + 127) << 23;
   float two_n;
   std::memcpy(&two_n, &bits, 4);
   // Both candidates are computed and one selected: a conditional product (which may overflow, so may trap) would
