@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "core/error.h"
+#include "core/strings.h"
 #include "data/mat.h"
 #include "data/mat_convert.h"
 
@@ -21,9 +22,7 @@ std::string shape_text(const std::vector<int64_t>& shape) {
 std::string describe(const MatValue& v) { return shape_text(v.shape) + " " + mat_class_name(v.cls); }
 
 std::string joined(const std::vector<std::string>& names) {
-  std::string s;
-  for (const std::string& n : names) s += (s.empty() ? "" : ", ") + n;
-  return s.empty() ? "none" : s;
+  return names.empty() ? "none" : join(names, ", ");
 }
 
 void append_utf8(std::string& out, uint32_t cp) {

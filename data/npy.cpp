@@ -5,6 +5,7 @@
 #include <limits>
 
 #include "core/file_io.h"
+#include "core/half_float.h"
 #include "data/npy_header.h"
 
 namespace mtinet {
@@ -22,27 +23,6 @@ DType target_dtype(const NpyHeader& h, const std::string& source) {
   MTINET_FAIL("'", source, "': unsupported .npy element type '", k, s, "'");
 }
 
-float half_to_float(uint16_t h) {
-  uint32_t sign = uint32_t(h >> 15) << 31, exp = (h >> 10) & 0x1F, mant = h & 0x3FF;
-  uint32_t bits;
-  if (exp == 0) {
-    if (mant == 0) {
-      bits = sign;
-    } else {  // subnormal: normalise
-      int e = -1;
-      do { ++e; mant <<= 1; } while (!(mant & 0x400));
-      bits = sign | uint32_t(127 - 15 - e) << 23 | (mant & 0x3FF) << 13;
-    }
-  } else if (exp == 31) {
-    bits = sign | 0x7F800000u | mant << 13;
-  } else {
-    bits = sign | (exp + 127 - 15) << 23 | mant << 13;
-  }
-  float f;
-  std::memcpy(&f, &bits, 4);
-  return f;
-}
-
 // Reads one element at p (item_size bytes, file endianness) as double or int64.
 template <class Out>
 Out read_element(const uint8_t* p, const NpyHeader& h) {
@@ -51,7 +31,7 @@ Out read_element(const uint8_t* p, const NpyHeader& h) {
   if (h.endian == '>') std::reverse(buf, buf + h.item_size);
   switch (h.kind) {
     case 'f':
-      if (h.item_size == 2) { uint16_t v; std::memcpy(&v, buf, 2); return Out(half_to_float(v)); }
+      if (h.item_size == 2) { uint16_t v; std::memcpy(&v, buf, 2); return Out(f16_to_float(v)); }
       if (h.item_size == 4) { float v; std::memcpy(&v, buf, 4); return Out(v); }
       { double v; std::memcpy(&v, buf, 8); return Out(v); }
     case 'i':

@@ -23,8 +23,11 @@ Tensor to_nchw(const Tensor& map) {
   return out;
 }
 
-// The PNG view of one field, {H, W, 1 or 3} u8.
-Tensor view_of(const std::string& name, const Tensor& map) {
+}  // namespace
+
+Tensor sample_field_view(const std::string& name, const Tensor& field) {
+  MTINET_CHECK(field.ndim() == 3, "view of '", name, "': expected an {H, W, C} map, got ", field.describe());
+  Tensor map = field.to(Device::CPU).to(DType::F32);
   if (name == "image") {
     Tensor out = Tensor::empty(map.shape(), DType::U8);
     const float* v = map.data<float>();
@@ -35,10 +38,9 @@ Tensor view_of(const std::string& name, const Tensor& map) {
   if (name == "semseg" || name == "human_parts") return colorize_labels(map);
   if (name == "normals") return colorize_normals(map);
   if (name == "depth") return colorize_depth(map);
-  return grey_map(map);  // edge, sal: 0/1 maps
+  if (name == "edge" || name == "sal") return grey_map(map);  // 0/1 maps
+  MTINET_FAIL("view of '", name, "': unknown field");
 }
-
-}  // namespace
 
 std::vector<std::string> write_sample_views(const Sample& s, const std::string& out_path,
                                             const std::map<std::string, std::string>& metadata) {
@@ -58,7 +60,7 @@ std::vector<std::string> write_sample_views(const Sample& s, const std::string& 
   std::vector<std::string> written{out_path};
   for (const auto& [name, f] : s.fields) {
     std::string png = (out.parent_path() / (out.stem().string() + "_" + name + ".png")).string();
-    save_png(png, view_of(name, f.map));
+    save_png(png, sample_field_view(name, f.map));
     written.push_back(png);
   }
   return written;

@@ -8,9 +8,16 @@
 #include <string>
 #include <vector>
 
+#include "core/tensor.h"
 #include "data/sample.h"
 
 namespace mtinet {
+
+// The PNG view of one field of a sample, {H, W, C} as a dataset holds it -> {H, W, 1 or 3} u8: the image rounded to
+// bytes, semseg and human parts in the VOC palette (255 = ignore, white), normals as RGB, depth on the depth ramp
+// (0 = no measurement, black), edge and saliency grey. Throws for another field name. Also the ground-truth column
+// of the prediction panels (eval/panels.h).
+Tensor sample_field_view(const std::string& name, const Tensor& field);
 
 // Writes out_path (.safetensors, with `metadata`) and the PNGs; returns the paths written, out_path first.
 std::vector<std::string> write_sample_views(const Sample& s, const std::string& out_path,

@@ -9,6 +9,7 @@
 #include "data/colormap.h"
 #include "core/ops.h"
 #include "data/image.h"
+#include "data/sample_views.h"
 #include "data/tiny_font.h"
 #include "eval/class_names.h"
 
@@ -130,20 +131,6 @@ Tensor legend(const std::string& task, const Tensor& prediction, const Tensor* t
 
 }  // namespace
 
-Tensor visualize_label(const std::string& task, const Tensor& label) {
-  MTINET_CHECK(label.ndim() == 3, "visualize: expected an {H, W, C} '", task, "' label, got ", label.describe());
-  const int64_t h = label.dim(0), w = label.dim(1);
-  Tensor l = label.to(Device::CPU).to(DType::F32);
-  if (task == "semseg" || task == "human_parts") {
-    Tensor ids = l.to(DType::I64).reshape_view({h, w});
-    return colorize_labels(ids);
-  }
-  if (task == "depth") return colorize_depth(l.reshape_view({h, w}));
-  if (task == "normals") return colorize_normals(l);
-  if (task == "edge" || task == "sal") return grey_map(l.reshape_view({h, w}));
-  MTINET_FAIL("visualize: unknown task '", task, "'");
-}
-
 std::vector<std::string> write_panels(const Tensor& image, const Prediction& prediction,
                                       const std::map<std::string, Tensor>& truth, const std::string& dataset,
                                       const std::string& dir, const std::string& stem) {
@@ -153,7 +140,7 @@ std::vector<std::string> write_panels(const Tensor& image, const Prediction& pre
     std::vector<Tensor> parts = {image};
     auto t = truth.find(task);
     const Tensor* label = t != truth.end() ? &t->second : nullptr;
-    if (label != nullptr) parts.push_back(visualize_label(task, *label));
+    if (label != nullptr) parts.push_back(sample_field_view(task, *label));
     parts.push_back(visualize_prediction(task, out));
     Tensor panel = side_by_side(parts);
     Tensor key = legend(task, out, label, dataset, panel.dim(1));

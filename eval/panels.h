@@ -10,14 +10,11 @@
 
 namespace mtinet {
 
-// The PNG view of a label map {H, W, C} as a dataset sample holds it: class ids coloured with the VOC palette (255,
-// ignored, white), depth on the depth ramp (0 = no measurement, black), normals as RGB, edge / sal grey.
-Tensor visualize_label(const std::string& task, const Tensor& label);
-
-// Writes <dir>/<stem>_panel_<task>.png for every final output of `prediction`: image | truth[task] (when given) |
-// prediction, over a legend strip: the classes on view with their names (dataset "nyud" or "pascal"), the depth
-// scale in metres, or the 0..1 scale of edge / saliency probabilities. image: {H, W, 3} u8 at the prediction's
-// size; truth: task -> label map at that size. Returns the paths.
+// Writes <dir>/<stem>_panel_<task>.png for every final output of `prediction`: image | truth[task] (when given,
+// drawn by sample_field_view, data/sample_views.h) | prediction, over a legend strip: the classes on view with their
+// names (dataset "nyud" or "pascal"), the depth scale in metres, or the 0..1 scale of edge / saliency
+// probabilities. image: {H, W, 3} u8 at the prediction's size; truth: task -> label map at that size. Returns the
+// paths.
 std::vector<std::string> write_panels(const Tensor& image, const Prediction& prediction,
                                       const std::map<std::string, Tensor>& truth, const std::string& dataset,
                                       const std::string& dir, const std::string& stem);

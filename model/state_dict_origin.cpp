@@ -5,6 +5,7 @@
 #include <sstream>
 #include <vector>
 
+#include "core/strings.h"
 #include "model/tasks.h"
 
 namespace mtinet {
@@ -130,14 +131,10 @@ std::string guess_state_dict_origin(const SafetensorsContents& file) {
     if (!ts.empty()) {
       parts.push_back("tasks \"" + ts + "\"");
     } else if (!all.empty()) {
-      std::string names;
-      for (const std::string& t : all) names += (names.empty() ? "" : ",") + t;
-      parts.push_back("tasks " + names + " (no built-in task set)");
+      parts.push_back("tasks " + join(all, ",") + " (no built-in task set)");
     }
   }
-  std::string out;
-  for (const std::string& p : parts) out += (out.empty() ? "" : ", ") + p;
-  return out;
+  return join(parts, ", ");
 }
 
 }  // namespace mtinet

@@ -10,6 +10,7 @@
 #include "core/error.h"
 #include "data/dataset_factory.h"
 #include "data/image.h"
+#include "data/sample_views.h"
 #include "eval/panels.h"
 
 namespace mtinet {
@@ -23,15 +24,6 @@ bool is_image(const fs::path& p) {
   return ext == ".jpg" || ext == ".jpeg" || ext == ".png";
 }
 
-// A sample's image (f32 0..255 {H, W, 3}) as u8 for the panels.
-Tensor to_u8(const Tensor& image) {
-  Tensor f = image.to(DType::F32);
-  Tensor out = Tensor::empty(f.shape(), DType::U8);
-  const float* src = f.data<float>();
-  for (int64_t i = 0; i < f.numel(); ++i)
-    out.data<uint8_t>()[i] = uint8_t(std::clamp(src[i] + 0.5f, 0.f, 255.f));
-  return out;
-}
 }  // namespace
 
 int64_t predict_folder(Predictor& predictor, const std::string& folder, const std::string& dataset,
@@ -54,7 +46,7 @@ int64_t predict_split(Predictor& predictor, const TrainConfig& cfg, const std::s
   std::shared_ptr<Dataset> data = open_dataset(cfg.data.dataset, cfg.data.root, split, tasks);
   for (size_t i = 0; i < data->size(); ++i) {
     Sample s = data->load(i);
-    Tensor image = to_u8(s.fields.at("image").map);
+    Tensor image = sample_field_view("image", s.fields.at("image").map);  // u8 for the panels
     Prediction p = predictor.predict(image);
     std::map<std::string, Tensor> truth;
     for (const std::string& t : tasks)

@@ -8,16 +8,11 @@
 #include <nlohmann/json.hpp>
 
 #include "core/ops.h"
+#include "core/strings.h"
 
 namespace mtinet {
 
 namespace {
-
-std::string join(const std::vector<std::string>& names) {
-  std::string out;
-  for (const std::string& n : names) out += (out.empty() ? "" : ", ") + n;
-  return out;
-}
 
 }  // namespace
 
@@ -32,7 +27,7 @@ LossBalancer::LossBalancer(std::vector<std::string> tasks) : tasks_(std::move(ta
 std::vector<Tensor> LossBalancer::ordered_losses(const std::map<std::string, Tensor>& task_losses) const {
   for (const auto& entry : task_losses) {
     MTINET_CHECK(std::find(tasks_.begin(), tasks_.end(), entry.first) != tasks_.end(), "loss balancing (", method(),
-                 "): got a loss for '", entry.first, "', which is not one of the tasks (", join(tasks_), ")");
+                 "): got a loss for '", entry.first, "', which is not one of the tasks (", join(tasks_, ", "), ")");
   }
   std::vector<Tensor> out;
   for (const std::string& t : tasks_) {
@@ -116,7 +111,7 @@ std::vector<double> fixed_weights(const json& cfg, const std::vector<std::string
   MTINET_CHECK(w.is_object(), "loss_balancing: 'weights' must be an object {task: weight}, got ", w.dump());
   for (const auto& item : w.items()) {
     MTINET_CHECK(std::find(tasks.begin(), tasks.end(), item.key()) != tasks.end(), "loss_balancing: weight for '",
-                 item.key(), "', which is not a task (tasks: ", join(tasks), ")");
+                 item.key(), "', which is not a task (tasks: ", join(tasks, ", "), ")");
   }
   std::vector<double> out;
   for (const std::string& t : tasks) {

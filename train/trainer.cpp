@@ -9,6 +9,7 @@
 #include "core/fault_injection.h"
 #include "core/finite_check.h"
 #include "core/ops.h"
+#include "core/strings.h"
 #include "data/dataset_factory.h"
 #include "eval/metrics.h"
 #include "eval/precise_bn.h"
@@ -120,10 +121,8 @@ void Trainer::remove_leftovers() {
   // weights file would otherwise stay forever (pruning only counts complete pairs).
   std::vector<std::string> removed = remove_checkpoint_leftovers(cfg_.checkpoint.dir);
   if (removed.empty()) return;
-  std::string names;
-  for (const std::string& n : removed) names += (names.empty() ? "" : ", ") + n;
   std::printf("removed %zu leftover(s) of interrupted writes from '%s': %s\n", removed.size(),
-              cfg_.checkpoint.dir.c_str(), names.c_str());
+              cfg_.checkpoint.dir.c_str(), join(removed, ", ").c_str());
 }
 
 void Trainer::start_fresh() {

@@ -2,17 +2,12 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/strings.h"
 #include "tools/version.h"  // header-only: the one place the version is written down
 
 namespace mtinet {
 
 namespace {
-
-std::string joined(const std::vector<std::string>& names) {
-  std::string out;
-  for (const std::string& n : names) out += (out.empty() ? "" : ",") + n;
-  return out;
-}
 
 // Names as the paper writes them; anything unknown (a newer mtinet's model) is shown as stored.
 std::string pretty(const std::string& value) {
@@ -45,10 +40,10 @@ std::map<std::string, std::string> weights_metadata(const TrainConfig& config, c
       {"format", "pt"},
       {kMetaConfig, config.source.dump()},
       {kMetaModel, config.model.to_json().dump()},
-      {kMetaTasks, joined(tasks.main_names())},
+      {kMetaTasks, join(tasks.main_names(), ",")},
       {kMetaVersion, kVersion},
   };
-  if (tasks.auxiliary_names() != tasks.main_names()) m[kMetaAuxiliary] = joined(tasks.auxiliary_names());
+  if (tasks.auxiliary_names() != tasks.main_names()) m[kMetaAuxiliary] = join(tasks.auxiliary_names(), ",");
   return m;
 }
 
