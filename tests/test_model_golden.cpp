@@ -279,15 +279,18 @@ void check_config_f32(const std::string& fixture, const nlohmann::json& config, 
   Run run = run_model(config, input_nchw, DType::F32);
 
   // The rule, for every tensor and summary: error against the f64 golden <= max(3 * spread, 1e-4), spread being
-  // PyTorch's own f32-vs-f64 error on the same quantity (the larger of its oneDNN and native CPU convolutions).
+  // PyTorch's own f32-vs-f64 error on the same quantity (the largest over its CPU back ends: oneDNN on NCHW, oneDNN
+  // on channels_last, native im2col + GEMM).
   // Why not a fixed bound: in f32 the ReLUs whose inputs lie within rounding of zero flip, so gradients of this
   // ReLU network legitimately differ from the exact ones by up to ~0.15 relative L2 (PyTorch's worst here), and
   // train-mode BatchNorm over 12 values per channel at stride 32 makes even the train-mode forward ill-conditioned
   // (in f64, a 6e-8 relative perturbation of the input moves the train outputs by 2-3e-5, the eval ones by 1e-10):
   // PyTorch's own f32 train outputs miss the 1e-4 (1.2e-4 with oneDNN, 2.5e-4 native). Our f32 rounds
-  // differently again (im2col + GEMM, double-accumulated BatchNorm statistics), so its error is another draw of the
-  // same size, not the same number: PyTorch's two back ends differ by up to 5x on single tensors, and the spread
-  // takes the larger of them. The ratio of two such draws on one quantity is itself random: among the ~1400
+  // differently again (oneDNN nhwc convolutions one image at a time, or im2col + GEMM with MTINET_ONEDNN=0;
+  // double-accumulated BatchNorm statistics), so its error is another draw of the same size, not the same number:
+  // PyTorch's back ends differ by 5-20x on single quantities (changing the rounding of the stem convolution alone
+  // moves some BatchNorm gradients of scale_0's refinement by 5x their two-back-end spread), and the spread takes
+  // the largest of them. The ratio of two such draws on one quantity is itself random: among the ~1400
   // quantities here it passed 3 under some OpenBLAS kernels (6.8x on one gradient's dot summary with the SkylakeX
   // kernels), so each quantity may be off by 10x its spread, and the medians over all quantities, where the luck
   // of single draws averages out, must stay within 3x of PyTorch's. The 1e-4 floor keeps quantities whose PyTorch

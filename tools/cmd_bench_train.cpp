@@ -93,10 +93,23 @@ struct TrainStep {
   }
 };
 
+// One evaluation pass instead: the model in eval mode (BatchNorm on its running statistics), forward only, no graph
+// recorded, as `mtinet eval` and `predict` run it.
+struct EvalStep {
+  MultiTaskNetwork& model;
+  const std::map<std::string, Tensor>& batch;
+
+  Tensor run() {
+    NoGradGuard no_grad;
+    ModelOutput out = model.forward(batch.at("image"));
+    return out.tasks.begin()->second;
+  }
+};
+
 void print_usage() {
   std::printf(
       "usage: mtinet bench train --config FILE [--batch B] [--size HxW] [--steps N] [--warmup W]\n"
-      "                          [--device cpu|cuda]\n\n"
+      "                          [--device cpu|cuda] [--threads N] [--eval]\n\n"
       "Times training steps (forward, losses, backward, optimiser step) of the config's model on synthetic inputs\n"
       "and labels, then profiles one extra step per kernel. Under mpirun -np N, N ranks share each step's batch\n"
       "and all-reduce the gradients, and the all-reduce time per step is reported.\n"
@@ -105,7 +118,8 @@ void print_usage() {
       "  --steps N   timed steps (default 10 on cuda, 3 on cpu)\n"
       "  --warmup W  untimed steps before them (default 3 on cuda, 1 on cpu)\n"
       "  --device    cuda or cpu (default: the config's device; auto = cuda when present)\n"
-      "  --threads N CPU compute threads (default: the config's 'threads'; 0 = every core available)\n");
+      "  --threads N CPU compute threads (default: the config's 'threads'; 0 = every core available)\n"
+      "  --eval      time evaluation passes instead (eval mode, forward only, no gradients)\n");
 }
 
 void print_breakdown(double step_ms) {
@@ -124,7 +138,7 @@ void print_breakdown(double step_ms) {
 }  // namespace
 
 int cmd_bench_train(const std::vector<std::string>& argv) {
-  Args args(argv, {"config", "batch", "size", "steps", "warmup", "device", "threads"}, {"help"});
+  Args args(argv, {"config", "batch", "size", "steps", "warmup", "device", "threads"}, {"help", "eval"});
   if (args.has("help")) {
     print_usage();
     return 0;
@@ -160,11 +174,16 @@ int cmd_bench_train(const std::vector<std::string>& argv) {
   Optimizer optimizer(params, cfg.optimizer);
   Rng rng(cfg.seed + 1 + uint64_t(dist::world().rank));
   std::map<std::string, Tensor> batch = synthetic_batch(model->tasks(), rank_batch, h, w, rng, DType::F32, dev);
-  TrainStep step{*model, params, optimizer, batch, cfg.optimizer.lr};
+  const bool eval = args.has("eval");
+  MTINET_CHECK(!eval || dist::size() == 1, "bench train --eval runs in one process (evaluation has no all-reduce)");
+  if (eval) model->train(false);
+  TrainStep train_step{*model, params, optimizer, batch, cfg.optimizer.lr};
+  EvalStep eval_step{*model, batch};
+  auto step = [&] { return eval ? eval_step.run() : train_step.run(); };
 
-  std::printf("mtinet training benchmark: %s (%s, tasks %s), %s, f32, batch %lld at %lldx%lld, %lld parameters, "
+  std::printf("mtinet %s benchmark: %s (%s, tasks %s), %s, f32, batch %lld at %lldx%lld, %lld parameters, "
               "optimizer %s\n",
-              cfg.model.model.c_str(), cfg.model.backbone.c_str(), cfg.model.tasks.c_str(), device_name(dev),
+              eval ? "evaluation" : "training", cfg.model.model.c_str(), cfg.model.backbone.c_str(), cfg.model.tasks.c_str(), device_name(dev),
               (long long)batch_size, (long long)h, (long long)w, (long long)params.numel(),
               cfg.optimizer.type.c_str());
   if (dist::size() > 1)
@@ -175,7 +194,7 @@ int cmd_bench_train(const std::vector<std::string>& argv) {
   for (int i = 0; i < warmup; ++i) {
     synchronize(dev);
     Clock::time_point t0 = Clock::now();
-    step.run();
+    step();
     synchronize(dev);
     if (i == 0)
       std::printf("first step (includes the cuDNN algorithm search on cuda): %.1f ms\n",
@@ -187,17 +206,21 @@ int cmd_bench_train(const std::vector<std::string>& argv) {
   for (int i = 0; i < steps; ++i) {
     synchronize(dev);
     Clock::time_point t0 = Clock::now();
-    Tensor loss = step.run();
+    Tensor loss = step();
     synchronize(dev);
     ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
-    last_loss = loss.to(Device::CPU).item();
+    last_loss = eval ? 0.0 : loss.to(Device::CPU).item();
   }
   double mean = 0;
   for (double m : ms) mean += m / double(ms.size());
   double med = median(ms);
-  std::printf("%d timed steps after %d warm-up: %.1f ms/step mean, %.1f ms/step median, %.2f images/s (median), "
-              "last loss %.4f\n",
-              steps, warmup, mean, med, double(batch_size) / (med * 1e-3), last_loss);
+  std::printf("%d timed %s after %d warm-up: %.1f ms/step mean, %.1f ms/step median, %.2f images/s (median)",
+              steps, eval ? "evaluation passes" : "steps", warmup, mean, med, double(batch_size) / (med * 1e-3));
+  if (eval) {
+    std::printf("\n");
+  } else {
+    std::printf(", last loss %.4f\n", last_loss);
+  }
   if (dist::size() > 1) {
     std::printf("all-reduce of %.1f MiB of gradients: %.1f ms/step (rank 0, mean over the timed steps)\n",
                 double(params.flat_grads().nbytes()) / (1024.0 * 1024.0),
@@ -218,7 +241,7 @@ int cmd_bench_train(const std::vector<std::string>& argv) {
     profiler::reset();
     synchronize(dev);
     Clock::time_point t0 = Clock::now();
-    step.run();
+    step();
     synchronize(dev);
     print_breakdown(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
     profiler::reset();

@@ -13,6 +13,8 @@ of MTI-Net (HRNetV2-W18-small-v2, task set nyud) on one synthetic batch, and the
   - the device is synchronised before each clock read; warm-up steps are untimed; the median is reported;
   - peak memory: the CUDA caching allocator's high-water mark since the reset before warm-up (ours: our
     allocator's); on the CPU the process's peak RSS, as ours.
+With --eval it times evaluation passes instead (eval mode, forward only under no_grad), as `mtinet bench train
+--eval`.
 Modes: eager_fp32 (NCHW f32 with TF32 convs/matmuls, as our default MTINET_TF32=1), bf16_cl (bf16 autocast,
 channels_last), compile (bf16_cl with torch.compile on the model). Each mode builds a fresh model from seed 0.
 Output: a header line, then per mode one line
@@ -107,7 +109,12 @@ def run_mode(mode, args, device, image, labels):
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-4, weight_decay=1e-4)
     net = torch.compile(model) if mode == "compile" else model
 
-    def step():
+    def eval_pass():
+        with torch.no_grad(), torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_bf16):
+            out, _ = net(image)
+        return next(iter(out.values()))
+
+    def train_step():
         optimizer.zero_grad(set_to_none=True)
         with torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_bf16):
             out, deep_supervision = net(image)
@@ -116,6 +123,9 @@ def run_mode(mode, args, device, image, labels):
         optimizer.step()
         return loss.detach()
 
+    if args.eval:
+        model.eval()
+    step = eval_pass if args.eval else train_step
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats()
     t0 = time.perf_counter()
@@ -135,7 +145,7 @@ def run_mode(mode, args, device, image, labels):
         loss = step()
         sync(device)
         times.append(time.perf_counter() - t)
-    loss = float(loss)
+    loss = float(loss.float().mean())
     if not math.isfinite(loss):
         raise FloatingPointError(f"the loss is not finite ({loss})")
     ms = statistics.median(times) * 1e3
@@ -151,6 +161,8 @@ def main():
     ap.add_argument("--steps", type=int, default=10, help="timed steps")
     ap.add_argument("--warmup", type=int, default=3, help="untimed steps before them")
     ap.add_argument("--modes", default=",".join(MODES), help="comma-separated, of " + ", ".join(MODES))
+    ap.add_argument("--eval", action="store_true",
+                    help="time evaluation passes instead (eval mode, forward only under no_grad)")
     ap.add_argument("--compile-timeout", type=float, default=240.0,
                     help="seconds; abandon the compile mode if its warm-up takes longer")
     args = ap.parse_args()

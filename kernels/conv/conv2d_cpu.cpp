@@ -1,4 +1,5 @@
-// CPU convolution: im2col + CBLAS GEMM, templated on float/double.
+// CPU convolution: im2col + CBLAS GEMM, templated on float/double. f32 goes to oneDNN when the build has it
+// (kernels/conv/conv2d_onednn.h); this path then runs f64 and the shapes oneDNN cannot express.
 //
 // A "column" row holds one output pixel's receptive field in OHWI weight order (kh, kw, ci), so with NHWC data
 //   forward          y[P, Cout]   = col[P, K] * w[Cout, K]^T
@@ -13,6 +14,7 @@
 #include <vector>
 
 #include "kernels/conv/conv2d.h"
+#include "kernels/conv/conv2d_onednn.h"
 #include "kernels/conv/gemm_parallel_cpu.h"
 #include "kernels/dispatch.h"
 
@@ -214,15 +216,25 @@ void sum_rows(const T* gy, int64_t rows, int64_t c, T* gb) {
 }  // namespace
 
 void conv2d_forward_cpu(const Tensor& x, const Tensor& w, const Tensor& bias, const Conv2dShape& s, Tensor& y) {
+  if (x.dtype() == DType::F32 && onednn_conv_usable(s)) {
+    return onednn_conv_forward(x.data<float>(), w.data<float>(), bias.defined() ? bias.data<float>() : nullptr, s,
+                               y.data<float>());
+  }
   MTINET_FLOAT_TYPES(x.dtype(), T,
                      forward(x.data<T>(), w.data<T>(), bias.defined() ? bias.data<T>() : nullptr, s, y.data<T>()));
 }
 
 void conv2d_backward_input_cpu(const Tensor& gy, const Tensor& w, const Conv2dShape& s, Tensor& gx) {
+  if (gy.dtype() == DType::F32 && onednn_conv_usable(s)) {
+    return onednn_conv_backward_input(gy.data<float>(), w.data<float>(), s, gx.data<float>());
+  }
   MTINET_FLOAT_TYPES(gy.dtype(), T, backward_input(gy.data<T>(), w.data<T>(), s, gx.data<T>()));
 }
 
 void conv2d_backward_weight_cpu(const Tensor& gy, const Tensor& x, const Conv2dShape& s, Tensor& gw) {
+  if (gy.dtype() == DType::F32 && onednn_conv_usable(s)) {
+    return onednn_conv_backward_weight(gy.data<float>(), x.data<float>(), s, gw.data<float>());
+  }
   MTINET_FLOAT_TYPES(gy.dtype(), T, backward_weight(gy.data<T>(), x.data<T>(), s, gw.data<T>()));
 }
 

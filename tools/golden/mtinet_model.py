@@ -524,17 +524,22 @@ def rel_l2(a, b):
     return float((a.double() - b.double()).norm() / b.double().norm().clamp_min(1e-300))
 
 
-def run_case(kind, task_set, shape, dtype):
+def run_case(kind, task_set, shape, dtype, channels_last=False):
     """Formula weights and input (computed in f64, then cast to dtype): eval forward, train forward + backward.
     Returns the full eval outputs, train outputs, deep-supervision predictions, loss, input gradient, parameter
-    gradients and buffers (PyTorch layout, keyed as in the fixture without the sampling)."""
+    gradients and buffers (PyTorch layout, keyed as in the fixture without the sampling). channels_last: the model
+    and input in NHWC memory format (oneDNN's nhwc convolutions, as mtinet's f32 CPU path)."""
     model = build(kind, task_set).double()
     if kind == "mtinet":
         check_manifest(model, task_set)
     sd = model.state_dict()
     model.load_state_dict({k: formula_tensor(k, list(v.shape), salt) for salt, (k, v) in enumerate(sd.items())})
     model.to(dtype)
-    x = formula_input(shape).to(dtype).requires_grad_(True)
+    x = formula_input(shape).to(dtype)
+    if channels_last:
+        model.to(memory_format=torch.channels_last)
+        x = x.contiguous(memory_format=torch.channels_last)
+    x.requires_grad_(True)
     res = {}
     model.eval()
     with torch.no_grad():
@@ -587,18 +592,18 @@ def run_fixture(fixture):
     if measure_f32:
         measure_f32_spread(kind, task_set, shape, target, full, grads, names, summaries, res)
         meta["spread32"] = ("PyTorch's own float32 runs (formula weights and input cast to f32; the larger error of "
-                            "its oneDNN and native CPU convolutions) against the f64 golden: relative L2 of each "
+                            "its oneDNN NCHW, oneDNN channels_last and native CPU convolutions) against the f64 golden: relative L2 of each "
                             "sampled tensor; per parameter (gradsum.names order) the summary_errors of its (norm, "
                             "dot) summary and the relative L2 of its whole gradient (l2); for gradients zero in "
                             "exact arithmetic the f32 norm, |dot| and norm instead")
     write_safetensors(f"{fixture}.safetensors", res, meta)
 
 
-def f32_errors(kind, task_set, shape, target, full64, grads64, names, summaries64):
+def f32_errors(kind, task_set, shape, target, full64, grads64, names, summaries64, channels_last):
     """One float32 run of PyTorch against the f64 one: the relative L2 error of every sampled fixture tensor, and
     per parameter the summary_errors of its (norm, dot) summary and the relative L2 error of its whole gradient
     (for gradients zero in exact arithmetic: the f32 norm, |dot| and norm instead)."""
-    full32, grads32, buffers32 = run_case(kind, task_set, shape, torch.float32)
+    full32, grads32, buffers32 = run_case(kind, task_set, shape, torch.float32, channels_last)
     sampled = {}
     for key, t in full64.items():
         if key.startswith("grad.") and key != "grad.input":
@@ -618,25 +623,33 @@ def f32_errors(kind, task_set, shape, target, full64, grads64, names, summaries6
     return sampled, torch.tensor(per_param, dtype=torch.float64)
 
 
+# PyTorch's CPU float32 back ends that round differently: (label, oneDNN on, channels_last).
+F32_BACK_ENDS = (("oneDNN", True, False), ("native", False, False), ("oneDNN channels_last", True, True))
+
+
 def measure_f32_spread(kind, task_set, shape, target, full64, grads64, names, summaries64, res):
-    """PyTorch's own f32-vs-f64 spread, as the larger of its two CPU float32 back ends: oneDNN (mkldnn) convolutions
-    and its native im2col + GEMM ones. They round differently and their errors differ per tensor by up to ~5x on
-    this case (train-mode outputs 1.2e-4 vs 2.6e-4), so either alone understates what f32 legitimately gives."""
+    """PyTorch's own f32-vs-f64 spread, as the largest over its CPU float32 back ends: oneDNN (mkldnn) convolutions
+    on NCHW (blocked internally) and on channels_last (nhwc, as mtinet's oneDNN path), and its native im2col + GEMM
+    ones. They round differently, and in this ill-conditioned train-mode network (ReLU inputs within rounding of
+    zero flip, train-mode BatchNorm amplifies) their errors differ per quantity by 5-20x: any one of them alone
+    understates what f32 legitimately gives."""
     runs = []
     saved = torch.backends.mkldnn.enabled
-    for mkldnn in (True, False):
+    for _, mkldnn, channels_last in F32_BACK_ENDS:
         torch.backends.mkldnn.enabled = mkldnn
-        runs.append(f32_errors(kind, task_set, shape, target, full64, grads64, names, summaries64))
+        runs.append(f32_errors(kind, task_set, shape, target, full64, grads64, names, summaries64, channels_last))
     torch.backends.mkldnn.enabled = saved
     for key in full64:
         res[f"spread32.{key}"] = torch.tensor(max(r[0][key] for r in runs), dtype=torch.float64)
-    per_param = torch.maximum(runs[0][1], runs[1][1])
+    per_param = runs[0][1]
+    for r in runs[1:]:
+        per_param = torch.maximum(per_param, r[1])
     res["spread32.gradsum.norm"] = per_param[:, 0].clone()
     res["spread32.gradsum.dot"] = per_param[:, 1].clone()
     # The whole gradient's relative L2 error: the stable per-tensor yardstick (norm and dot errors are single
     # projections of the error and can be near zero by chance).
     res["spread32.gradsum.l2"] = per_param[:, 2].clone()
-    for label, (sampled, pp) in zip(("oneDNN", "native"), runs):
+    for (label, _, _), (sampled, pp) in zip(F32_BACK_ENDS, runs):
         out = [v for k, v in sampled.items() if k.startswith(("eval.", "train."))]
         nz = summaries64[:, 0] >= ZERO_GRAD_NORM
         print(f"  PyTorch f32 ({label}) vs f64: sampled outputs max rel L2 {max(out):.2e}; gradients (nonzero) "
