@@ -106,11 +106,11 @@ cudaStream_t stream() {
 cublasHandle_t cublas() {
   static cublasHandle_t h = [] {
     cublasHandle_t created = nullptr;
-    MTINET_CUBLAS_CHECK(cublasCreate(&created));
-    MTINET_CUBLAS_CHECK(cublasSetStream(created, stream()));
-    MTINET_CUBLAS_CHECK(cublasSetMathMode(created, cublas_math_mode()));
+    MTINET_CUBLAS_CHECK(cublas_library().create(&created));
+    MTINET_CUBLAS_CHECK(cublas_library().set_stream(created, stream()));
+    MTINET_CUBLAS_CHECK(cublas_library().set_math_mode(created, cublas_math_mode()));
     void* ws = allocator_for(Device::CUDA).allocate(kCublasWorkspaceBytes);
-    MTINET_CUBLAS_CHECK(cublasSetWorkspace(created, ws, kCublasWorkspaceBytes));
+    MTINET_CUBLAS_CHECK(cublas_library().set_workspace(created, ws, kCublasWorkspaceBytes));
     created_cublas.store(created);
     return created;
   }();
@@ -152,7 +152,7 @@ void set_tf32(bool on) {
   tf32_switch().set(on);
   // The cuDNN side reads tf32_enabled() when it sets each convolution descriptor's math type; cuBLAS keeps the mode
   // on its handle, so update the handle if it exists (a later one is created with the new mode).
-  if (cublasHandle_t h = created_cublas.load()) MTINET_CUBLAS_CHECK(cublasSetMathMode(h, cublas_math_mode()));
+  if (cublasHandle_t h = created_cublas.load()) MTINET_CUBLAS_CHECK(cublas_library().set_math_mode(h, cublas_math_mode()));
 }
 
 bool deterministic() { return deterministic_switch().get(); }

@@ -9,10 +9,12 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "core/cuda_blas_library.h"
+
 namespace mtinet::cuda {
 
 cudaStream_t stream();           // the one compute stream every kernel and library call uses
-cublasHandle_t cublas();         // bound to stream()
+cublasHandle_t cublas();         // bound to stream(); cuBLAS itself is loaded on first use (core/cuda_blas_library.h)
 cudnnHandle_t cudnn();           // bound to stream()
 // A device workspace of at least `bytes`, reused across calls (grown through the caching allocator).
 void* workspace(size_t bytes);
@@ -63,7 +65,8 @@ inline unsigned blocks_for(int64_t n, int threads = 256) {
 #define MTINET_CUBLAS_CHECK(call)                                                                            \
   do {                                                                                                       \
     cublasStatus_t st_ = (call);                                                                             \
-    if (st_ != CUBLAS_STATUS_SUCCESS) ::mtinet::cuda::throw_cuda(cublasGetStatusString(st_), #call, __FILE__, __LINE__); \
+    if (st_ != CUBLAS_STATUS_SUCCESS)                                                                        \
+      ::mtinet::cuda::throw_cuda(::mtinet::cuda::cublas_library().status_string(st_), #call, __FILE__, __LINE__); \
   } while (0)
 #define MTINET_CUDNN_CHECK(call)                                                                           \
   do {                                                                                                     \

@@ -13,7 +13,7 @@
 #include "tools/version.h"
 
 #ifdef MTINET_WITH_CUDA
-#include <cublas_v2.h>
+#include "core/cuda_blas_library.h"
 #include <cuda_runtime.h>
 #include <cudnn.h>
 #endif
@@ -37,11 +37,15 @@ void print_cuda_libraries() {
   size_t cudnn = cudnnGetVersion();
   std::printf("cuDNN: %zu.%zu.%zu loaded (built with %d.%d.%d)\n", cudnn / 10000, (cudnn % 10000) / 100, cudnn % 100,
               CUDNN_MAJOR, CUDNN_MINOR, CUDNN_PATCHLEVEL);
-  int major = 0, minor = 0, patch = 0;
-  cublasGetProperty(MAJOR_VERSION, &major);
-  cublasGetProperty(MINOR_VERSION, &minor);
-  cublasGetProperty(PATCH_LEVEL, &patch);
-  std::printf("cuBLAS: %d.%d.%d loaded\n", major, minor, patch);
+  if (std::string error = cuda::cublas_load_error(); !error.empty()) {
+    std::printf("cuBLAS: %s\n", error.c_str());
+  } else {
+    int major = 0, minor = 0, patch = 0;
+    cuda::cublas_library().get_property(MAJOR_VERSION, &major);
+    cuda::cublas_library().get_property(MINOR_VERSION, &minor);
+    cuda::cublas_library().get_property(PATCH_LEVEL, &patch);
+    std::printf("cuBLAS: %d.%d.%d loaded\n", major, minor, patch);
+  }
 #ifdef MTINET_HAVE_NCCL
   std::printf("NCCL: linked (multi-GPU gradient all-reduce; compiled, not yet verified on several GPUs)\n");
 #else

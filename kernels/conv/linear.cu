@@ -25,7 +25,7 @@ int blas_int(int64_t v) {
 void sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, const float* b,
            int64_t ldb, float* c, int64_t ldc) {
   const float one = 1.f, zero = 0.f;
-  MTINET_CUBLAS_CHECK(cublasSgemm(cuda::cublas(), trans_a ? CUBLAS_OP_T : CUBLAS_OP_N,
+  MTINET_CUBLAS_CHECK(cuda::cublas_library().sgemm(cuda::cublas(), trans_a ? CUBLAS_OP_T : CUBLAS_OP_N,
                                   trans_b ? CUBLAS_OP_T : CUBLAS_OP_N, blas_int(m), blas_int(n), blas_int(k), &one, a,
                                   blas_int(lda), b, blas_int(ldb), &zero, c, blas_int(ldc)));
 }
