@@ -102,6 +102,8 @@ Trainer::Trainer(TrainConfig cfg) : cfg_(std::move(cfg)) {
   for (const Tensor& p : balancer_->parameters()) params.push_back(p);
   params_ = std::make_unique<ParameterSet>(params);
   optimizer_ = std::make_unique<Optimizer>(*params_, cfg_.optimizer);
+  if (dist::size() > 1 && cfg_.distributed.overlap)
+    overlapped_sum_ = std::make_unique<OverlappedGradientSum>(*params_, cfg_.distributed.bucket_bytes());
 
   MTINET_CHECK(!cfg_.data.root.empty(), "config: 'data.root' is empty: point it at a dataset in the ",
                cfg_.data.dataset, " layout (e.g. one made by `mtinet synth --layout ", cfg_.data.dataset, "`)");

@@ -17,6 +17,7 @@
 #include "train/loss_balancing.h"
 #include "train/metrics_log.h"
 #include "train/optimizer.h"
+#include "train/overlapped_gradient_sum.h"
 
 namespace mtinet {
 
@@ -108,6 +109,8 @@ class Trainer {
   int64_t loss_readback_lag_ = 0;
   std::unique_ptr<MetricsLog> log_;  // metrics.jsonl and the TensorBoard event file; rank 0 only
   Tensor grad_sum_;  // grad_accumulation > 1: the micro-batches' summed gradients
+  // Several ranks with distributed.overlap: the gradient all-reduce, started bucket by bucket during backward.
+  std::unique_ptr<OverlappedGradientSum> overlapped_sum_;
   nlohmann::json trivial_results_;  // null until computed
 };
 
