@@ -42,7 +42,9 @@ class Trainer {
   // pick another folder); a metrics log without any checkpoint (a run killed in its first epoch) is emptied.
   void start_fresh();
   TrainSummary run();
-  // Metrics (and mean losses) on the validation split, in eval mode without gradients (eval/evaluate.h).
+  // Metrics (and mean losses) on the validation split, in eval mode without gradients (eval/evaluate.h). Under
+  // mpirun every rank must call it: each evaluates its share of the split with rank 0's BatchNorm statistics and all
+  // return the metrics of the whole split (train/sharded_eval.h).
   nlohmann::json evaluate();
   // The trivial baseline's results on the validation split (fitted on the training split once, then cached).
   const nlohmann::json& trivial_results();
