@@ -119,3 +119,14 @@ TEST_CASE("gradient buckets: a size that is not positive is refused") {
   ParameterSet set(p);
   CHECK_THROWS_WITH(OverlappedGradientSum(set, 0), doctest::Contains("bucket size must be positive"));
 }
+
+TEST_CASE("gradient buckets: the first (the last layers') closes at 1 MiB, as DDP's, the others at the size asked") {
+  const int64_t mib_of_doubles = (int64_t(1) << 20) / 8;
+  std::vector<Tensor> p;
+  for (int i = 0; i < 4; ++i) p.push_back(Tensor::zeros({mib_of_doubles / 2}, DType::F64));  // 0.5 MiB each
+  ParameterSet set(p);
+  OverlappedGradientSum sum(set, int64_t(4) << 20);
+  REQUIRE(sum.buckets().size() == 2);
+  CHECK(sum.buckets()[0].end - sum.buckets()[0].begin == mib_of_doubles);  // the last two parameters
+  CHECK(sum.buckets()[1].begin == 0);  // the rest: under 4 MiB, closed by the first parameter
+}

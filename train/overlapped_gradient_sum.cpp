@@ -1,5 +1,7 @@
 #include "train/overlapped_gradient_sum.h"
 
+#include <algorithm>
+
 #include "kernels/elementwise/elementwise.h"
 #include "train/distributed.h"
 
@@ -12,11 +14,15 @@ OverlappedGradientSum::OverlappedGradientSum(const ParameterSet& params, int64_t
   if (p.empty()) return;
   int64_t esize = int64_t(dtype_size(params.flat_grads().dtype()));
   // From the last parameter back: a bucket closes once it holds bucket_bytes (a larger parameter is a bucket alone).
+  // The first closes at 1 MiB already, as DDP's does: the last layers' gradients are final after a small part of
+  // backward, and a small bucket of them starts the communication early instead of waiting for 25 MiB.
+  const int64_t first_bucket_bytes = std::min<int64_t>(bucket_bytes, int64_t(1) << 20);
   Bucket open{offsets.back() + p.back().numel(), offsets.back() + p.back().numel()};
   for (size_t i = p.size(); i-- > 0;) {
     open.begin = offsets[i];
     bucket_of_[&p[i].impl()] = buckets_.size();
-    if ((open.end - open.begin) * esize >= bucket_bytes || i == 0) {
+    int64_t cap = buckets_.empty() ? first_bucket_bytes : bucket_bytes;
+    if ((open.end - open.begin) * esize >= cap || i == 0) {
       buckets_.push_back(open);
       open = Bucket{open.begin, open.begin};
     }

@@ -1,6 +1,6 @@
 // The data-parallel gradient sum overlapped with the backward pass, as PyTorch's DDP does it: the flat gradient buffer
-// is cut into buckets of about `bucket_bytes` in reverse parameter order (backward finishes the last layers' gradients
-// first), and a bucket's all-reduce starts (dist::allreduce_sum_start) as soon as backward has finished every gradient
+// is cut into buckets of about `bucket_bytes` (the first one 1 MiB at most) in reverse parameter order (backward
+// finishes the last layers' gradients first), and a bucket's all-reduce starts (dist::allreduce_sum_start) as soon as backward has finished every gradient
 // in it (core/autograd.h's BackwardObserver says when). The optimiser step then waits for all of them (wait()).
 //
 // The sums are the very additions of the blocking path (dist::allreduce_sum after backward): each element is summed
