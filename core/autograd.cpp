@@ -9,11 +9,16 @@ namespace mtinet {
 
 namespace {
 thread_local bool g_grad_enabled = true;
+thread_local BackwardObserver* g_observer = nullptr;
 }
 
 bool grad_enabled() { return g_grad_enabled; }
 NoGradGuard::NoGradGuard() : previous_(g_grad_enabled) { g_grad_enabled = false; }
 NoGradGuard::~NoGradGuard() { g_grad_enabled = previous_; }
+BackwardObserverScope::BackwardObserverScope(BackwardObserver* observer) : previous_(g_observer) {
+  g_observer = observer;
+}
+BackwardObserverScope::~BackwardObserverScope() { g_observer = previous_; }
 
 Node::Node(std::string op, std::vector<Tensor> inputs, std::vector<Tensor> saved, BackwardFn fn)
     : op_(std::move(op)), inputs_(std::move(inputs)), fn_(std::move(fn)) {
@@ -182,22 +187,59 @@ class GradTargets {
   std::vector<Tensor> captured_;
 };
 
+// For each position of `order`, the leaves (requiring grad) whose last consumer sits there: once that node is done,
+// nothing later in the pass adds to them. A leaf can only receive gradient from the nodes it is an input of, so this
+// is exact, with no per-leaf counting at run time.
+std::vector<std::vector<const TensorImpl*>> leaves_final_after(const std::vector<Node*>& order) {
+  std::unordered_map<const TensorImpl*, size_t> last;
+  for (size_t j = 0; j < order.size(); ++j) {
+    for (const Tensor& in : order[j]->inputs())
+      if (in.defined() && !in.grad_fn() && in.requires_grad()) last[&in.impl()] = j;
+  }
+  // Listed in the graph's order (not the map's, which follows addresses), so every process names them alike.
+  std::vector<std::vector<const TensorImpl*>> out(order.size());
+  for (size_t j = 0; j < order.size(); ++j) {
+    for (const Tensor& in : order[j]->inputs()) {
+      if (!in.defined() || in.grad_fn() || !in.requires_grad()) continue;
+      auto it = last.find(&in.impl());
+      if (it == last.end() || it->second != j) continue;
+      out[j].push_back(it->first);
+      last.erase(it);  // a node may take the same leaf twice
+    }
+  }
+  return out;
+}
+
 void backpropagate(const Tensor& root, const Tensor& grad_output, bool retain_graph,
-                   const std::vector<Node*>& order, GradTargets& targets) {
+                   const std::vector<Node*>& order, GradTargets& targets, BackwardObserver* observer = nullptr) {
   NoGradGuard no_grad;
   if (!root.grad_fn()) {
     targets.leaf_gradient(root, grad_output);
     return;
   }
+  std::vector<std::vector<const TensorImpl*>> final_after;
+  if (observer) final_after = leaves_final_after(order);
+  auto node_finished = [&](size_t j) {
+    if (!observer) return;
+    for (const TensorImpl* leaf : final_after[j]) observer->leaf_ready(*leaf);
+    observer->node_done();
+  };
   std::unordered_map<Node*, Tensor> grads;
   grads[root.grad_fn().get()] = grad_output;
-  for (Node* node : order) {
+  for (size_t j = 0; j < order.size(); ++j) {
+    Node* node = order[j];
     auto it = grads.find(node);
-    if (it == grads.end()) continue;  // no gradient flows here
+    if (it == grads.end()) {  // no gradient flows here
+      node_finished(j);
+      continue;
+    }
     Tensor g = it->second;
     grads.erase(it);
     targets.node_gradient(node, g);
-    if (!targets.node_runs(node)) continue;
+    if (!targets.node_runs(node)) {
+      node_finished(j);
+      continue;
+    }
     std::vector<Tensor> in_grads = node->apply(g);
     if (!retain_graph) node->release();
     for (size_t i = 0; i < in_grads.size(); ++i) {
@@ -212,6 +254,7 @@ void backpropagate(const Tensor& root, const Tensor& grad_output, bool retain_gr
         accumulate_into(grads[in.grad_fn().get()], gi);
       }
     }
+    node_finished(j);
   }
 }
 
@@ -224,7 +267,7 @@ void run_backward(const Tensor& root, const Tensor& grad_output, bool retain_gra
   GradTargets every_leaf;
   std::vector<Node*> order;
   if (root.grad_fn()) order = reverse_topological_order(root.grad_fn().get());
-  backpropagate(root, grad_output, retain_graph, order, every_leaf);
+  backpropagate(root, grad_output, retain_graph, order, every_leaf, g_observer);
 }
 
 std::vector<Tensor> grad(const Tensor& output, const std::vector<Tensor>& inputs, bool retain_graph) {

@@ -54,6 +54,30 @@ class NoGradGuard {
   bool previous_;
 };
 
+// Watches a Tensor::backward() pass (not grad()) on this thread while a BackwardObserverScope holds it. Data-parallel
+// training uses it to start all-reducing a bucket of gradients while the rest of the pass still runs.
+class BackwardObserver {
+ public:
+  virtual ~BackwardObserver() = default;
+  // `leaf`'s gradient is final: the last node that has it as an input has run (or was skipped because no gradient
+  // reached it), so no later node of this pass adds to it. Called once per leaf that requires grad and is an input
+  // of some node of the graph; leaves outside the graph are never named (their gradient stays as it was).
+  virtual void leaf_ready(const TensorImpl& leaf) = 0;
+  // After each node's backward (and its leaf_ready calls): a point to let pending communication progress.
+  virtual void node_done() {}
+};
+
+class BackwardObserverScope {
+ public:
+  explicit BackwardObserverScope(BackwardObserver* observer);
+  ~BackwardObserverScope();
+  BackwardObserverScope(const BackwardObserverScope&) = delete;
+  BackwardObserverScope& operator=(const BackwardObserverScope&) = delete;
+
+ private:
+  BackwardObserver* previous_;
+};
+
 // Backpropagates grad_output from root; leaf gradients accumulate into their grad tensors.
 void run_backward(const Tensor& root, const Tensor& grad_output, bool retain_graph);
 

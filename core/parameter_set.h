@@ -20,6 +20,8 @@ class ParameterSet {
   const std::vector<Tensor>& params() const { return params_; }
   const Tensor& flat_params() const { return flat_params_; }
   const Tensor& flat_grads() const { return flat_grads_; }
+  // Where each parameter starts in the flat buffers (elements), in the order of params().
+  const std::vector<int64_t>& offsets() const { return offsets_; }
   int64_t numel() const { return flat_params_.defined() ? flat_params_.numel() : 0; }
 
   void zero_grad();

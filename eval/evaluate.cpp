@@ -121,18 +121,26 @@ nlohmann::json evaluate_predictor(const BatchPredictor& predict, const std::vect
                                   const TaskSet* loss_tasks) {
   MTINET_CHECK(settings.batch_size > 0, "evaluation: batch size must be positive, got ", settings.batch_size);
   MTINET_CHECK(dataset.size() > 0, "evaluation: ", dataset.name(), " is empty");
+  MTINET_CHECK(settings.shards >= 1 && settings.shard >= 0 && settings.shard < settings.shards, "evaluation: shard ",
+               settings.shard, " of ", settings.shards, " does not exist");
+  MTINET_CHECK(settings.shards == 1 || settings.reduce, "evaluation: ", settings.shards, " shards need a reduce");
   NoGradGuard no_grad;
   MetricSet metrics(tasks, options);
   std::map<std::string, double> loss_sum;
   size_t total = dataset.size(), step = size_t(settings.batch_size);
+  // This shard's samples: whole batches of the unsharded run, split as evenly as they go (a shard may get none).
+  size_t batches = (total + step - 1) / step, shards = size_t(settings.shards), shard = size_t(settings.shard);
+  size_t first = std::min(total, shard * batches / shards * step);
+  size_t last = std::min(total, (shard + 1) * batches / shards * step);
   auto load = [&](size_t begin) {
-    return std::async(std::launch::async, prepare_batch, std::cref(dataset), begin, std::min(total, begin + step),
+    return std::async(std::launch::async, prepare_batch, std::cref(dataset), begin, std::min(last, begin + step),
                       std::cref(tasks), std::cref(settings));
   };
-  std::future<std::vector<PreparedSample>> next = load(0);
-  for (size_t begin = 0; begin < total; begin += step) {
+  std::future<std::vector<PreparedSample>> next;
+  if (first < last) next = load(first);
+  for (size_t begin = first; begin < last; begin += step) {
     std::vector<PreparedSample> batch = next.get();
-    if (begin + step < total) next = load(begin + step);  // the next batch loads while this one runs
+    if (begin + step < last) next = load(begin + step);  // the next batch loads while this one runs
     int64_t n = int64_t(batch.size());
     Tensor images = stack_images(batch).to(settings.dtype).to(settings.device);
     std::map<std::string, Tensor> preds = predict(images);
@@ -154,6 +162,18 @@ nlohmann::json evaluate_predictor(const BatchPredictor& predict, const std::vect
       }
       metrics.update(p_cpu, batch[size_t(i)].labels);
     }
+  }
+  if (settings.shards > 1) {
+    // The loss sums ride along after the metrics' own, one per task in the tasks' order (0 on an empty shard).
+    MetricState state = metrics.state();
+    size_t own_sums = state.sums.size();
+    if (loss_tasks)
+      for (const std::string& t : tasks) state.sums.push_back(loss_sum[t]);
+    settings.reduce(state);
+    if (loss_tasks)
+      for (size_t i = 0; i < tasks.size(); ++i) loss_sum[tasks[i]] = state.sums[own_sums + i];
+    state.sums.resize(own_sums);
+    metrics.load_state(state);
   }
   nlohmann::json j = metrics.results();
   for (const auto& [name, s] : loss_sum) j[name]["loss"] = s / double(total);

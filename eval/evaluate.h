@@ -27,6 +27,12 @@ struct EvalSettings {
   bool normalize = true;              // /255 then ImageNet mean/std (data.normalize)
   Device device = Device::CPU;
   DType dtype = DType::F32;
+  // Sharded evaluation over `shards` processes: this one evaluates the shard-th of as many contiguous runs of whole
+  // batches (each batch is the one a single process runs, so its predictions are too), then `reduce` sums every
+  // process's accumulators in place (the metrics' MetricState, then the loss sums), and each returns the results of
+  // the whole split. One shard (the default) needs no reduce.
+  int shard = 0, shards = 1;
+  std::function<void(MetricState&)> reduce;
 };
 
 // Raw per-task predictions, NHWC, for a batch of normalised images {N, height, width, 3} on the settings' device.

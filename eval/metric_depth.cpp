@@ -74,4 +74,15 @@ nlohmann::json DepthMetric::results() const {
   return r;
 }
 
+MetricState DepthMetric::state() const {
+  return {{n_valid_, within_[0], within_[1], within_[2]}, {sq_err_, sq_log_err_, abs_rel_, sq_rel_}};
+}
+
+void DepthMetric::load_state(const MetricState& s) {
+  s.check_size("depth metric", 4, 4);
+  n_valid_ = s.counts[0];
+  for (int k = 0; k < 3; ++k) within_[k] = s.counts[size_t(1 + k)];
+  sq_err_ = s.sums[0], sq_log_err_ = s.sums[1], abs_rel_ = s.sums[2], sq_rel_ = s.sums[3];
+}
+
 }  // namespace mtinet

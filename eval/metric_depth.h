@@ -17,6 +17,8 @@ class DepthMetric : public Metric {
   // (in [0, 1]) of valid pixels with max(pred/label, label/pred) < 1.25^k.
   nlohmann::json results() const override;
   void reset() override;
+  MetricState state() const override;
+  void load_state(const MetricState& s) override;
 
  private:
   double sq_err_ = 0, sq_log_err_ = 0, abs_rel_ = 0, sq_rel_ = 0;

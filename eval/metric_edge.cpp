@@ -93,4 +93,21 @@ nlohmann::json EdgeMetric::results() const {
   return r;
 }
 
+MetricState EdgeMetric::state() const {
+  MetricState s;
+  s.counts = cnt_;
+  s.counts.insert(s.counts.end(), sum_p_.begin(), sum_p_.end());
+  s.counts.insert(s.counts.end(), {sum_r_, ois_cnt_, ois_sum_p_, ois_sum_r_, n_images_});
+  return s;
+}
+
+void EdgeMetric::load_state(const MetricState& s) {
+  size_t k = thresholds_.size();
+  s.check_size("edge metric", 2 * k + 5, 0);
+  cnt_.assign(s.counts.begin(), s.counts.begin() + std::ptrdiff_t(k));
+  sum_p_.assign(s.counts.begin() + std::ptrdiff_t(k), s.counts.begin() + std::ptrdiff_t(2 * k));
+  const int64_t* rest = s.counts.data() + 2 * k;
+  sum_r_ = rest[0], ois_cnt_ = rest[1], ois_sum_p_ = rest[2], ois_sum_r_ = rest[3], n_images_ = rest[4];
+}
+
 }  // namespace mtinet

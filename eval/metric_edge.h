@@ -26,6 +26,8 @@ class EdgeMetric : public Metric {
   //  "recall", "F" (per threshold), "n_images"}; fractions in [0, 1].
   nlohmann::json results() const override;
   void reset() override;
+  MetricState state() const override;
+  void load_state(const MetricState& s) override;
 
   const std::vector<double>& thresholds() const { return thresholds_; }
 

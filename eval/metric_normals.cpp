@@ -92,4 +92,22 @@ nlohmann::json NormalsMetric::results() const {
   return r;
 }
 
+MetricState NormalsMetric::state() const {
+  MetricState s;
+  s.counts = {n_valid_, below_[0], below_[1], below_[2]};
+  s.counts.insert(s.counts.end(), bin_count_.begin(), bin_count_.end());
+  s.sums = {sum_, sum_sq_};
+  s.sums.insert(s.sums.end(), bin_sum_.begin(), bin_sum_.end());
+  return s;
+}
+
+void NormalsMetric::load_state(const MetricState& s) {
+  s.check_size("normals metric", 4 + size_t(kBins), 2 + size_t(kBins));
+  n_valid_ = s.counts[0];
+  for (int k = 0; k < 3; ++k) below_[k] = s.counts[size_t(1 + k)];
+  bin_count_.assign(s.counts.begin() + 4, s.counts.end());
+  sum_ = s.sums[0], sum_sq_ = s.sums[1];
+  bin_sum_.assign(s.sums.begin() + 2, s.sums.end());
+}
+
 }  // namespace mtinet

@@ -20,6 +20,8 @@ class NormalsMetric : public Metric {
   // NormalsMeter reports the mean under "rmse" (a bug); this is the true root mean square angle.
   nlohmann::json results() const override;
   void reset() override;
+  MetricState state() const override;
+  void load_state(const MetricState& s) override;
 
  private:
   double median() const;

@@ -109,4 +109,21 @@ nlohmann::json SaliencyMetric::results() const {
   return r;
 }
 
+MetricState SaliencyMetric::state() const {
+  MetricState s;
+  s.counts = {n_images_};
+  for (const std::vector<double>* v : {&sum_iou_, &sum_prec_, &sum_rec_}) s.sums.insert(s.sums.end(), v->begin(), v->end());
+  return s;
+}
+
+void SaliencyMetric::load_state(const MetricState& s) {
+  size_t k = thresholds_.size();
+  s.check_size("saliency metric", 1, 3 * k);
+  n_images_ = s.counts[0];
+  auto part = [&](size_t i) {
+    return std::vector<double>(s.sums.begin() + std::ptrdiff_t(i * k), s.sums.begin() + std::ptrdiff_t((i + 1) * k));
+  };
+  sum_iou_ = part(0), sum_prec_ = part(1), sum_rec_ = part(2);
+}
+
 }  // namespace mtinet

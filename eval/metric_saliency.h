@@ -20,6 +20,8 @@ class SaliencyMetric : public Metric {
   // {"mIoU", "maxF", "maxF_beta2_0.3", "thresholds", "mIoUs", "mPrec", "mRec", "F", "n_images"} (fractions).
   nlohmann::json results() const override;
   void reset() override;
+  MetricState state() const override;
+  void load_state(const MetricState& s) override;
 
   const std::vector<double>& thresholds() const { return thresholds_; }
 

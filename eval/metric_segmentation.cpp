@@ -134,4 +134,21 @@ nlohmann::json SegmentationMetric::results() const {
   return r;
 }
 
+MetricState SegmentationMetric::state() const {
+  MetricState s;
+  for (const std::vector<int64_t>* v : {&tp_, &fp_, &fn_}) s.counts.insert(s.counts.end(), v->begin(), v->end());
+  s.counts.insert(s.counts.end(), {n_valid_, n_correct_, n_images_});
+  return s;
+}
+
+void SegmentationMetric::load_state(const MetricState& s) {
+  size_t c = size_t(num_classes_);
+  s.check_size("segmentation metric", 3 * c + 3, 0);
+  auto part = [&](size_t i) {
+    return std::vector<int64_t>(s.counts.begin() + std::ptrdiff_t(i * c), s.counts.begin() + std::ptrdiff_t((i + 1) * c));
+  };
+  tp_ = part(0), fp_ = part(1), fn_ = part(2);
+  n_valid_ = s.counts[3 * c], n_correct_ = s.counts[3 * c + 1], n_images_ = s.counts[3 * c + 2];
+}
+
 }  // namespace mtinet

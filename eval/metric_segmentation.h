@@ -26,6 +26,8 @@ class SegmentationMetric : public Metric {
   //  "n_images"}, and "class_names": [per class] when names were set; IoUs and accuracy are fractions in [0, 1].
   nlohmann::json results() const override;
   void reset() override;
+  MetricState state() const override;
+  void load_state(const MetricState& s) override;
 
   int64_t num_classes() const { return num_classes_; }
   // One name per class (eval/class_names.h), or none.

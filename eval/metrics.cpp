@@ -58,4 +58,32 @@ void MetricSet::reset() {
   for (auto& item : metrics_) item.second->reset();
 }
 
+MetricState MetricSet::state() const {
+  MetricState all;
+  for (const auto& [task, metric] : metrics_) {
+    MetricState s = metric->state();
+    all.counts.insert(all.counts.end(), s.counts.begin(), s.counts.end());
+    all.sums.insert(all.sums.end(), s.sums.begin(), s.sums.end());
+  }
+  return all;
+}
+
+void MetricSet::load_state(const MetricState& all) {
+  size_t counts = 0, sums = 0;
+  for (const auto& item : metrics_) {
+    MetricState own = item.second->state();  // for its size
+    counts += own.counts.size(), sums += own.sums.size();
+  }
+  all.check_size("metric set", counts, sums);
+  size_t c = 0, d = 0;
+  for (auto& [task, metric] : metrics_) {
+    MetricState own = metric->state();
+    MetricState part;
+    part.counts.assign(all.counts.begin() + std::ptrdiff_t(c), all.counts.begin() + std::ptrdiff_t(c + own.counts.size()));
+    part.sums.assign(all.sums.begin() + std::ptrdiff_t(d), all.sums.begin() + std::ptrdiff_t(d + own.sums.size()));
+    c += own.counts.size(), d += own.sums.size();
+    metric->load_state(part);
+  }
+}
+
 }  // namespace mtinet

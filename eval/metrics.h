@@ -40,6 +40,10 @@ class MetricSet {
   // {task: that metric's results()}.
   nlohmann::json results() const;
   void reset();
+  // Every task's MetricState, one after the other in task-name order (the same layout for the same tasks and
+  // options), and loading such a state back.
+  MetricState state() const;
+  void load_state(const MetricState& s);
 
  private:
   std::map<std::string, std::unique_ptr<Metric>> metrics_;

@@ -50,3 +50,20 @@ TEST_CASE("config: grad_accumulation is read and must be >= 1") {
   j["grad_accumulation"] = 0;
   CHECK_THROWS_WITH_AS(parse_train_config(j), doctest::Contains("grad_accumulation"), Error);
 }
+
+TEST_CASE("config: distributed.overlap and bucket_mib are read and checked") {
+  nlohmann::json j = {{"data", {{"root", "x"}}}};
+  TrainConfig defaults = parse_train_config(j);
+  CHECK(defaults.distributed.overlap);
+  CHECK(defaults.distributed.bucket_bytes() == int64_t(25) << 20);
+  j["distributed"] = {{"overlap", false}, {"bucket_mib", 0.5}};
+  TrainConfig c = parse_train_config(j);
+  CHECK_FALSE(c.distributed.overlap);
+  CHECK(c.distributed.bucket_bytes() == int64_t(1) << 19);
+  j["distributed"] = {{"bucket_mib", 0}};
+  CHECK_THROWS_WITH_AS(parse_train_config(j), doctest::Contains("bucket_mib"), Error);
+  j["distributed"] = {{"overlap", "yes"}};
+  CHECK_THROWS_WITH_AS(parse_train_config(j), doctest::Contains("overlap"), Error);
+  j["distributed"] = {{"bucket", 4}};  // a misspelt key is refused, not ignored
+  CHECK_THROWS_WITH_AS(parse_train_config(j), doctest::Contains("bucket"), Error);
+}

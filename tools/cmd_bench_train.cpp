@@ -5,7 +5,8 @@
 // gives the per-kernel time breakdown.
 //
 // Under `mpirun -np N` every rank times its share (batch / N images) of each step plus the gradient all-reduce, as
-// data-parallel training runs them; images/s counts all ranks' images, and the all-reduce's time per step is given.
+// data-parallel training runs them (overlapped with backward unless distributed.overlap is false); images/s counts all
+// ranks' images, and the all-reduce's time per step is given: in MPI calls, and the part exposed after backward.
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -14,6 +15,7 @@
 #include <cstdio>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -30,6 +32,7 @@
 #include "train/distributed.h"
 #include "kernels/optimizer/optimizer.h"
 #include "train/optimizer.h"
+#include "train/overlapped_gradient_sum.h"
 #include "data/synthetic_batch.h"
 #include "train/task_losses.h"
 
@@ -75,6 +78,8 @@ struct TrainStep {
   Optimizer& optimizer;
   const std::map<std::string, Tensor>& batch;
   double lr;
+  const DistributedConfig& distributed;
+  OverlappedGradientSum* overlapped;  // several ranks with distributed.overlap, else null
 
   // One step; returns the weighted total loss (read only when asked, since reading it synchronises).
   Tensor run() {
@@ -82,10 +87,18 @@ struct TrainStep {
     params.zero_grad();
     ModelOutput out = model.forward(batch.at("image"));
     Tensor total = fixed_weighted_total(tasks, compute_task_losses(tasks, out, batch));
-    total.backward();
+    if (overlapped) {
+      overlapped->backward(total);
+    } else {
+      total.backward();
+    }
     if (dist::size() > 1) {  // the data-parallel mean of the gradients (train/trainer_parallel.cpp)
       Tensor g = params.flat_grads();
-      dist::allreduce_sum(g);
+      if (overlapped) {
+        overlapped->wait();
+      } else {
+        dist::allreduce_sum(g, distributed.bucket_bytes());
+      }
       kernels::scale_by(g, Tensor::full({}, 1.0 / dist::size(), g.dtype(), g.device()));
     }
     optimizer.step(lr);
@@ -106,19 +119,27 @@ struct EvalStep {
   }
 };
 
+std::string format_mib(int64_t bytes) {
+  char text[32];
+  std::snprintf(text, sizeof(text), "%.3g", double(bytes) / (1024.0 * 1024.0));
+  return text;
+}
+
 void print_usage() {
   std::printf(
       "usage: mtinet bench train --config FILE [--batch B] [--size HxW] [--steps N] [--warmup W]\n"
-      "                          [--device cpu|cuda] [--threads N] [--eval]\n\n"
+      "                          [--device cpu|cuda] [--threads N] [--set key=value]... [--eval]\n\n"
       "Times training steps (forward, losses, backward, optimiser step) of the config's model on synthetic inputs\n"
       "and labels, then profiles one extra step per kernel. Under mpirun -np N, N ranks share each step's batch\n"
-      "and all-reduce the gradients, and the all-reduce time per step is reported.\n"
+      "and all-reduce the gradients (during backward, bucket by bucket, unless the config's distributed.overlap is\n"
+      "false), and the all-reduce time per step is reported: in MPI calls, and exposed (waited for after backward).\n"
       "  --batch B   images per step, all ranks together (default: the config's batch_size)\n"
       "  --size HxW  input size (default: the config's data.size)\n"
       "  --steps N   timed steps (default 10 on cuda, 3 on cpu)\n"
       "  --warmup W  untimed steps before them (default 3 on cuda, 1 on cpu)\n"
       "  --device    cuda or cpu (default: the config's device; auto = cuda when present)\n"
       "  --threads N CPU compute threads (default: the config's 'threads'; 0 = every core available)\n"
+      "  --set k=v   overrides a config key, as for train (e.g. distributed.overlap=false)\n"
       "  --eval      time evaluation passes instead (eval mode, forward only, no gradients)\n");
 }
 
@@ -138,7 +159,7 @@ void print_breakdown(double step_ms) {
 }  // namespace
 
 int cmd_bench_train(const std::vector<std::string>& argv) {
-  Args args(argv, {"config", "batch", "size", "steps", "warmup", "device", "threads"}, {"help", "eval"});
+  Args args(argv, {"config", "batch", "size", "steps", "warmup", "device", "threads", "set"}, {"help", "eval"});
   if (args.has("help")) {
     print_usage();
     return 0;
@@ -149,7 +170,7 @@ int cmd_bench_train(const std::vector<std::string>& argv) {
   }
   dist::Session session;
   dist::quiet_other_ranks();
-  TrainConfig cfg = load_train_config(args.require("config"));
+  TrainConfig cfg = load_train_config(args.require("config"), args.all("set"));
   set_compute_threads(int(args.has("threads") ? args.get_int("threads", 0) : cfg.threads));
   Device dev = parse_device(args.get("device", cfg.device));
   const bool cuda = dev == Device::CUDA;
@@ -169,25 +190,42 @@ int cmd_bench_train(const std::vector<std::string>& argv) {
 
   std::shared_ptr<MultiTaskNetwork> model = build_model(cfg.model);
   model->to(dev);
-  model->train(true);
-  ParameterSet params(model->parameters());
-  Optimizer optimizer(params, cfg.optimizer);
+  model->train(!args.has("eval"));
+  // Training only: the flat gradient buffer and the optimiser state are not part of evaluation's memory.
+  std::optional<ParameterSet> params;
+  std::optional<Optimizer> optimizer;
+  if (!args.has("eval")) {
+    params.emplace(model->parameters());
+    optimizer.emplace(*params, cfg.optimizer);
+  }
+  int64_t parameter_count = 0;
+  for (const Tensor& p : model->parameters()) parameter_count += p.numel();
   Rng rng(cfg.seed + 1 + uint64_t(dist::world().rank));
   std::map<std::string, Tensor> batch = synthetic_batch(model->tasks(), rank_batch, h, w, rng, DType::F32, dev);
   const bool eval = args.has("eval");
   MTINET_CHECK(!eval || dist::size() == 1, "bench train --eval runs in one process (evaluation has no all-reduce)");
-  if (eval) model->train(false);
-  TrainStep train_step{*model, params, optimizer, batch, cfg.optimizer.lr};
+  std::unique_ptr<OverlappedGradientSum> overlapped;
+  if (dist::size() > 1 && cfg.distributed.overlap)
+    overlapped = std::make_unique<OverlappedGradientSum>(*params, cfg.distributed.bucket_bytes());
+  std::optional<TrainStep> train_step;
+  if (!eval) train_step.emplace(TrainStep{*model, *params, *optimizer, batch, cfg.optimizer.lr, cfg.distributed,
+                                          overlapped.get()});
   EvalStep eval_step{*model, batch};
-  auto step = [&] { return eval ? eval_step.run() : train_step.run(); };
+  auto step = [&] { return eval ? eval_step.run() : train_step->run(); };
 
   std::printf("mtinet %s benchmark: %s (%s, tasks %s), %s, f32, batch %lld at %lldx%lld, %lld parameters, "
               "optimizer %s\n",
               eval ? "evaluation" : "training", cfg.model.model.c_str(), cfg.model.backbone.c_str(), cfg.model.tasks.c_str(), device_name(dev),
-              (long long)batch_size, (long long)h, (long long)w, (long long)params.numel(),
+              (long long)batch_size, (long long)h, (long long)w, (long long)parameter_count,
               cfg.optimizer.type.c_str());
-  if (dist::size() > 1)
-    std::printf("data parallel: %d ranks x %lld images\n", dist::size(), static_cast<long long>(rank_batch));
+  if (dist::size() > 1) {
+    std::string mib = format_mib(cfg.distributed.bucket_bytes());
+    std::string how = overlapped ? "overlapped with backward, " + std::to_string(overlapped->buckets().size()) +
+                                       " bucket(s) of ~" + mib + " MiB"
+                                 : "after backward (distributed.overlap false), in messages of " + mib + " MiB";
+    std::printf("data parallel: %d ranks x %lld images; gradient all-reduce %s\n", dist::size(),
+                static_cast<long long>(rank_batch), how.c_str());
+  }
   reset_peak(dev);
   // The first step also picks every convolution's cuDNN algorithm (cudnnFind benchmarks each shape once): timed on
   // its own so that cost is visible and stays out of the steady-state numbers.
@@ -202,7 +240,9 @@ int cmd_bench_train(const std::vector<std::string>& argv) {
   }
   std::vector<double> ms;
   double last_loss = 0;
-  double allreduce_s = dist::allreduce_seconds();
+  double allreduce_s = dist::allreduce_seconds(), exposed_s = dist::allreduce_exposed_seconds();
+  int64_t started_early = 0;
+  double nodes_left = 0;  // summed over the buckets of every timed step: the fraction of backward's nodes still to run
   for (int i = 0; i < steps; ++i) {
     synchronize(dev);
     Clock::time_point t0 = Clock::now();
@@ -210,6 +250,11 @@ int cmd_bench_train(const std::vector<std::string>& argv) {
     synchronize(dev);
     ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
     last_loss = eval ? 0.0 : loss.to(Device::CPU).item();
+    if (overlapped) {
+      started_early += overlapped->started_before_last_node();
+      double nodes = double(std::max<int64_t>(1, overlapped->backward_nodes()));
+      for (int64_t at : overlapped->bucket_start_nodes()) nodes_left += std::max(0.0, 1.0 - double(at + 1) / nodes);
+    }
   }
   double mean = 0;
   for (double m : ms) mean += m / double(ms.size());
@@ -222,9 +267,21 @@ int cmd_bench_train(const std::vector<std::string>& argv) {
     std::printf(", last loss %.4f\n", last_loss);
   }
   if (dist::size() > 1) {
-    std::printf("all-reduce of %.1f MiB of gradients: %.1f ms/step (rank 0, mean over the timed steps)\n",
-                double(params.flat_grads().nbytes()) / (1024.0 * 1024.0),
-                (dist::allreduce_seconds() - allreduce_s) * 1e3 / steps);
+    // In MPI calls on the host: the blocking sum, or the overlapped path's starts, polls and final wait. Exposed: the
+    // time the step stood still for the sum after backward (all of it on the blocking path). On CUDA with NCCL both
+    // count queueing only (the transfer runs on a stream; its cost shows in the step time).
+    std::printf("all-reduce of %.1f MiB of gradients: %.2f ms/step in MPI calls, %.2f ms/step exposed (waiting after "
+                "backward) (rank 0, mean over the timed steps)\n",
+                double(params->flat_grads().nbytes()) / (1024.0 * 1024.0),
+                (dist::allreduce_seconds() - allreduce_s) * 1e3 / steps,
+                (dist::allreduce_exposed_seconds() - exposed_s) * 1e3 / steps);
+    if (overlapped) {
+      size_t n = overlapped->buckets().size();
+      std::printf("buckets started before backward's last node: %.1f of %zu per step, on average with %.0f%% of its "
+                  "%lld nodes still to run\n",
+                  double(started_early) / steps, n, 100.0 * nodes_left / (double(steps) * double(n)),
+                  static_cast<long long>(overlapped->backward_nodes()));
+    }
   }
   std::printf("peak memory: %.1f MiB (%s)\n", peak_mib(dev), cuda ? "CUDA allocator high-water mark" : "peak RSS");
   MTINET_CHECK(std::isfinite(last_loss), "bench train: the loss is not finite (", last_loss, ")");

@@ -4,6 +4,9 @@
 // Output files: --out FILE (default results.json) holds everything, {"config", "weights", "split", "results": {task:
 // metrics}, "multitask_delta"?, "trivial_comparison"?}; next to it, <task>.json holds that task's metrics alone, as
 // the reference writes one file per task. Either kind of file is accepted by --single-task-results.
+//
+// Under `mpirun -np N` each rank evaluates a share of the split's batches and the metric accumulators are summed
+// (train/sharded_eval.h); rank 0 prints and writes the results, the same as one process's.
 #include <cstdio>
 
 #include "data/dataset_factory.h"
@@ -17,6 +20,8 @@
 #include "tools/args.h"
 #include "tools/commands.h"
 #include "train/config.h"
+#include "train/distributed.h"
+#include "train/sharded_eval.h"
 
 namespace mtinet {
 
@@ -36,6 +41,8 @@ int cmd_eval(const std::vector<std::string>& argv) {
         "--trivial fits constant predictors on the training split and prints task | metric | model | trivial | beats.\n");
     return 0;
   }
+  dist::Session session;  // under mpirun each rank evaluates a share of the split; rank 0 reports and writes
+  dist::quiet_other_ranks();
   TrainConfig cfg = load_train_config(args.require("config"), args.all("set"));
   set_compute_threads(int(args.has("threads") ? args.get_int("threads", 0) : cfg.threads));
   std::string weights = args.require("weights");
@@ -53,7 +60,10 @@ int cmd_eval(const std::vector<std::string>& argv) {
   settings.threads = cfg.data.threads;
   settings.device = device;
   settings.normalize = cfg.data.normalize;
-  std::printf("evaluating '%s' on %s (%zu images)\n", weights.c_str(), data.name().c_str(), data.size());
+  shard_over_ranks(settings);
+  std::printf("evaluating '%s' on %s (%zu images)", weights.c_str(), data.name().c_str(), data.size());
+  if (settings.shards > 1) std::printf(", split over %d ranks", settings.shards);
+  std::printf("\n");
   nlohmann::json results = evaluate_model(predictor.model(), data, settings);
   std::printf("%s", metrics_table(results).c_str());
   if (args.has("per-class")) std::printf("%s", per_class_iou_table(results).c_str());
@@ -87,6 +97,7 @@ int cmd_eval(const std::vector<std::string>& argv) {
     out["trivial_results"] = trivial;
   }
 
+  if (!dist::is_root()) return 0;  // rank 0 alone writes the files
   std::string out_path = args.get("out", "results.json");
   for (const std::string& p : write_eval_results(out_path, out, results)) std::printf("wrote %s\n", p.c_str());
   return 0;

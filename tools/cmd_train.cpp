@@ -23,7 +23,8 @@ int cmd_train(const std::vector<std::string>& argv) {
         "same scalars go to a TensorBoard event file beside it (tensorboard --logdir <checkpoint.dir>).\n"
         "Exit status 3: training finished, but records of those logs could not be written (see the messages).\n\n"
         "Data parallel: `mpirun -np N mtinet train ...` trains on N processes (one GPU each on CUDA); batch_size stays\n"
-        "the global batch (each rank computes batch_size/N of it) and rank 0 alone logs, evaluates and checkpoints.\n"
+        "the global batch (each rank computes batch_size/N of it), the gradient all-reduce overlaps backward\n"
+        "(distributed.overlap), each rank evaluates a share of the val split, and rank 0 alone logs and checkpoints.\n"
         "grad_accumulation A splits each rank's share into A micro-batches. See README, 'Training on several processes'.\n\n"
         "  --config FILE        the experiment's JSON config\n"
         "  --set key=value      override a config entry, e.g. --set epochs=2 --set optimizer.lr=1e-3\n"
@@ -48,6 +49,11 @@ int cmd_train(const std::vector<std::string>& argv) {
                 "batch of %lld\n", dist::size(), static_cast<long long>(cfg.grad_accumulation),
                 static_cast<long long>(cfg.batch_size / (dist::size() * cfg.grad_accumulation)),
                 static_cast<long long>(cfg.batch_size));
+  }
+  if (dist::size() > 1) {
+    std::printf("gradient all-reduce: %s, buckets of %g MiB\n",
+                cfg.distributed.overlap ? "overlapped with backward" : "after backward (distributed.overlap false)",
+                cfg.distributed.bucket_mib);
   }
   if (args.has("resume")) {
     trainer.resume(args.get("resume", ""));

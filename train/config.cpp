@@ -177,6 +177,13 @@ void parse_log(const nlohmann::json& j, const std::string& label, LogConfig& c) 
   s.finish();
 }
 
+void parse_distributed(const nlohmann::json& j, const std::string& label, DistributedConfig& c) {
+  Section s(j, label, "distributed");
+  s.get("overlap", c.overlap);
+  s.number("bucket_mib", c.bucket_mib, Range::above_up_to(0, 1024));  // MPI counts are ints: at most 1 GiB
+  s.finish();
+}
+
 }  // namespace
 
 DataConfig data_defaults(const std::string& dataset) {
@@ -220,6 +227,7 @@ TrainConfig parse_train_config(const nlohmann::json& j, const std::string& file)
   if (const nlohmann::json* o = s.child("schedule")) parse_schedule(*o, s.label(), c.schedule);
   if (const nlohmann::json* o = s.child("checkpoint")) parse_checkpoint(*o, s.label(), c.checkpoint);
   if (const nlohmann::json* o = s.child("log")) parse_log(*o, s.label(), c.log);
+  if (const nlohmann::json* o = s.child("distributed")) parse_distributed(*o, s.label(), c.distributed);
   // The loss section's keys depend on the model's tasks; make_balancer checks them when the trainer starts.
   if (const nlohmann::json* l = s.child("loss")) {
     MTINET_CHECK(l->is_object(), s.where("loss"), " must be an object, got ", config::type_with_article(*l));

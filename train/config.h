@@ -1,6 +1,7 @@
 // The training configuration: one JSON file per experiment (configs/*.json), every key validated, with
 // command-line overrides `--set section.key=value`. Every key, its range and what it does: docs/training.md.
 #pragma once
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -47,6 +48,13 @@ struct LogConfig {
   bool tensorboard = true;  // TensorBoard event file beside metrics.jsonl (train/metrics_log.h)
 };
 
+// How data-parallel ranks combine their gradients (train/overlapped_gradient_sum.h).
+struct DistributedConfig {
+  bool overlap = true;     // all-reduce each gradient bucket during backward; false: the whole buffer after it
+  double bucket_mib = 25;  // bucket size (and the blocking path's message size), MiB
+  int64_t bucket_bytes() const { return std::max<int64_t>(1, int64_t(bucket_mib * 1024 * 1024)); }
+};
+
 struct TrainConfig {
   ModelConfig model;
   DataConfig data;
@@ -55,6 +63,7 @@ struct TrainConfig {
   nlohmann::json loss = {{"method", "fixed"}};  // handed to the loss-balancing factory
   CheckpointConfig checkpoint;
   LogConfig log;
+  DistributedConfig distributed;
   int64_t epochs = 100;
   // The global batch of one optimiser step, whatever the number of processes: with N ranks (mpirun -np N) and
   // grad_accumulation A, each forward/backward pass sees batch_size / (N * A) images, and the step averages the

@@ -24,6 +24,24 @@ namespace {
 World g_world;
 bool g_initialised = false;
 double g_allreduce_seconds = 0;
+double g_exposed_seconds = 0;
+
+// Adds the time from construction to destruction to the all-reduce clock (and to the exposed one when asked).
+class AllreduceClock {
+ public:
+  explicit AllreduceClock(bool exposed) : exposed_(exposed), t0_(std::chrono::steady_clock::now()) {}
+  ~AllreduceClock() {
+    double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0_).count();
+    g_allreduce_seconds += s;
+    if (exposed_) g_exposed_seconds += s;
+  }
+  AllreduceClock(const AllreduceClock&) = delete;
+  AllreduceClock& operator=(const AllreduceClock&) = delete;
+
+ private:
+  bool exposed_;
+  std::chrono::steady_clock::time_point t0_;
+};
 
 // The world size the launcher announced, from the variables OpenMPI (OMPI_*), MPICH/Hydra and Slurm (PMI_*) and
 // PMIx launchers set; 1 when none is set (a plain start).
@@ -59,6 +77,10 @@ MPI_Datatype mpi_type(DType dt) {
 
 // MPI counts are ints: large buffers go in chunks of at most this many elements.
 constexpr int64_t kMaxCount = int64_t(1) << 30;
+
+// The overlapped gradient sums' own communicator (MPI_Comm_dup of the world, made in init()) and their requests.
+MPI_Comm g_bucket_comm = MPI_COMM_NULL;
+std::vector<MPI_Request> g_pending;
 
 // A CPU tensor holding `t`'s values: `t` itself on the CPU; a host copy of a CUDA tensor (copied back by the caller).
 Tensor host_view(const Tensor& t) { return t.device() == Device::CPU ? t : t.to(Device::CPU); }
@@ -104,6 +126,7 @@ void init() {
     MPI_Comm_size(local, &local_size);
     MPI_Comm_free(&local);
     if (local_size > 1) pick_gpu(g_world.local_rank);
+    check_mpi(MPI_Comm_dup(MPI_COMM_WORLD, &g_bucket_comm), "MPI_Comm_dup");
   }
 #else
   MTINET_CHECK(launched <= 1, "this mtinet was launched as ", launched, " processes (mpirun -np ", launched,
@@ -117,6 +140,8 @@ void init() {
 void finalize() {
 #ifdef MTINET_HAVE_MPI
   nccl_finalize();
+  if (g_bucket_comm != MPI_COMM_NULL) MPI_Comm_free(&g_bucket_comm);
+  g_pending.clear();
   if (g_world.mpi) MPI_Finalize();
 #endif
   g_world = World{};
@@ -169,11 +194,10 @@ void allreduce_sum(const Tensor& flat, int64_t bucket_bytes) {
                " is not an f32 or f64 buffer");
   MTINET_CHECK(bucket_bytes > 0, "all-reduce: the bucket size must be positive, got ", bucket_bytes);
 #ifdef MTINET_HAVE_MPI
-  auto t0 = std::chrono::steady_clock::now();
+  AllreduceClock clock(/*exposed=*/true);
   if (flat.device() == Device::CUDA && nccl_enabled()) {
     // Queued on the compute stream: the time measured here is the queueing, not the transfer.
     nccl_allreduce_sum(flat, bucket_bytes, g_world.rank, g_world.size);
-    g_allreduce_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     return;
   }
   // Without NCCL, CUDA buffers are staged through the host (correct everywhere, slow).
@@ -188,7 +212,53 @@ void allreduce_sum(const Tensor& flat, int64_t bucket_bytes) {
               "MPI_Allreduce");
   }
   if (!h.same(flat)) flat.copy_from(h);
-  g_allreduce_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+#endif
+}
+
+void allreduce_sum_start(const Tensor& slice) {
+  if (g_world.size == 1 || slice.numel() == 0) return;
+  MTINET_CHECK(slice.dtype() == DType::F32 || slice.dtype() == DType::F64, "all-reduce: ", slice.describe(),
+               " is not an f32 or f64 buffer");
+#ifdef MTINET_HAVE_MPI
+  if (slice.device() == Device::CUDA) {
+    if (nccl_enabled()) {
+      AllreduceClock clock(/*exposed=*/false);
+      nccl_allreduce_start(slice, g_world.rank, g_world.size);
+    } else {
+      allreduce_sum(slice);  // staged through the host: nothing to overlap with
+    }
+    return;
+  }
+  MTINET_CHECK(slice.numel() <= kMaxCount, "all-reduce: a bucket of ", slice.numel(), " elements is over MPI's int "
+               "count; use smaller buckets");
+  AllreduceClock clock(/*exposed=*/false);
+  g_pending.emplace_back();
+  check_mpi(MPI_Iallreduce(MPI_IN_PLACE, slice.raw_data(), int(slice.numel()), mpi_type(slice.dtype()), MPI_SUM,
+                           g_bucket_comm, &g_pending.back()),
+            "MPI_Iallreduce");
+#endif
+}
+
+void allreduce_progress() {
+#ifdef MTINET_HAVE_MPI
+  if (g_pending.empty()) return;
+  AllreduceClock clock(/*exposed=*/false);
+  // A finished request becomes MPI_REQUEST_NULL, which MPI_Test skips at once.
+  for (MPI_Request& r : g_pending) {
+    int done = 0;
+    check_mpi(MPI_Test(&r, &done, MPI_STATUS_IGNORE), "MPI_Test");
+  }
+#endif
+}
+
+void allreduce_wait_all() {
+  if (g_world.size == 1) return;
+#ifdef MTINET_HAVE_MPI
+  AllreduceClock clock(/*exposed=*/true);
+  nccl_wait_all();
+  if (g_pending.empty()) return;
+  check_mpi(MPI_Waitall(int(g_pending.size()), g_pending.data(), MPI_STATUSES_IGNORE), "MPI_Waitall");
+  g_pending.clear();
 #endif
 }
 
@@ -200,7 +270,16 @@ void allreduce_sum(std::vector<double>& values) {
 #endif
 }
 
+void allreduce_sum(std::vector<int64_t>& values) {
+  if (g_world.size == 1 || values.empty()) return;
+#ifdef MTINET_HAVE_MPI
+  check_mpi(MPI_Allreduce(MPI_IN_PLACE, values.data(), int(values.size()), MPI_INT64_T, MPI_SUM, MPI_COMM_WORLD),
+            "MPI_Allreduce");
+#endif
+}
+
 double allreduce_seconds() { return g_allreduce_seconds; }
+double allreduce_exposed_seconds() { return g_exposed_seconds; }
 
 Session::~Session() {
   if (std::uncaught_exceptions() > 0) return;  // the error handler calls abort_world()

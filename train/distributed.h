@@ -47,8 +47,25 @@ void broadcast(std::vector<int64_t>& values);
 // so that no reduction needs a second copy of a large buffer). The result is the same on every rank.
 void allreduce_sum(const Tensor& flat, int64_t bucket_bytes = int64_t(25) << 20);
 void allreduce_sum(std::vector<double>& values);
-// Seconds this process spent in allreduce_sum of tensors so far (the trainer's per-step communication cost).
+void allreduce_sum(std::vector<int64_t>& values);
+// Non-blocking sums of slices of one buffer (the gradient buckets of train/overlapped_gradient_sum.h), in place:
+// every rank must start the same slices in the same order. On the CPU each start is an MPI_Iallreduce on a duplicate
+// of the world communicator (so that blocking collectives the trainer makes meanwhile -- sync_bn, the losses -- never
+// match one of them); on CUDA with NCCL it is queued on a communication stream behind the compute stream's work so
+// far; on CUDA without NCCL it goes through the host at once (blocking). A no-op in a world of one.
+void allreduce_sum_start(const Tensor& slice);
+// Lets started sums advance (MPI_Test on each). OpenMPI has no asynchronous progress thread by default: a
+// non-blocking collective moves only while this process is inside some MPI call, so the caller polls between
+// backward nodes; without polls the whole transfer would happen in allreduce_wait_all(), after backward.
+void allreduce_progress();
+// Returns when every started sum has arrived (CUDA: the compute stream waits for the communication stream).
+void allreduce_wait_all();
+// Seconds this process spent in all-reduce calls of tensors so far (blocking sums, starts, polls and waits: the
+// trainer's per-step communication cost on the host).
 double allreduce_seconds();
+// The part of allreduce_seconds() spent waiting for sums that nothing else overlapped: every blocking
+// allreduce_sum of a tensor, and allreduce_wait_all() (after backward, the optimiser step waiting for the buckets).
+double allreduce_exposed_seconds();
 
 // Scope guard for a command: init() now, finalize() at the end unless an exception is on its way out (then the error
 // handler aborts the world instead: MPI_Finalize would wait for ranks that may never arrive).

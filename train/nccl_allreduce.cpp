@@ -56,7 +56,46 @@ void nccl_allreduce_sum(const Tensor& flat, int64_t bucket_bytes, int rank, int 
   }
 }
 
+namespace {
+// The overlapped path's stream and its two events: "compute reached here" and "communication reached here".
+cudaStream_t g_comm_stream = nullptr;
+cudaEvent_t g_compute_ready = nullptr, g_comm_done = nullptr;
+
+void ensure_comm_stream() {
+  if (g_comm_stream) return;
+  MTINET_CUDA_CHECK(cudaStreamCreateWithFlags(&g_comm_stream, cudaStreamNonBlocking));
+  MTINET_CUDA_CHECK(cudaEventCreateWithFlags(&g_compute_ready, cudaEventDisableTiming));
+  MTINET_CUDA_CHECK(cudaEventCreateWithFlags(&g_comm_done, cudaEventDisableTiming));
+}
+}  // namespace
+
+void nccl_allreduce_start(const Tensor& slice, int rank, int size) {
+  MTINET_CHECK(slice.device() == Device::CUDA, "NCCL all-reduce: ", slice.describe(), " is not on the GPU");
+  ncclComm_t comm = communicator(rank, size);
+  ensure_comm_stream();
+  // The event captures the compute stream as it is now: the bucket's last gradient kernels are queued before it.
+  // Reusing one event is safe: a wait takes the record made before it.
+  MTINET_CUDA_CHECK(cudaEventRecord(g_compute_ready, cuda::stream()));
+  MTINET_CUDA_CHECK(cudaStreamWaitEvent(g_comm_stream, g_compute_ready, 0));
+  ncclDataType_t type = slice.dtype() == DType::F64 ? ncclFloat64 : ncclFloat32;
+  void* at = slice.raw_data();
+  check_nccl(ncclAllReduce(at, at, size_t(slice.numel()), type, ncclSum, comm, g_comm_stream), "ncclAllReduce");
+}
+
+void nccl_wait_all() {
+  if (!g_comm_stream) return;
+  MTINET_CUDA_CHECK(cudaEventRecord(g_comm_done, g_comm_stream));
+  MTINET_CUDA_CHECK(cudaStreamWaitEvent(cuda::stream(), g_comm_done, 0));
+}
+
 void nccl_finalize() {
+  if (g_comm_stream) {
+    cudaStreamSynchronize(g_comm_stream);
+    cudaEventDestroy(g_compute_ready);
+    cudaEventDestroy(g_comm_done);
+    cudaStreamDestroy(g_comm_stream);
+    g_comm_stream = nullptr;
+  }
   if (g_comm) ncclCommDestroy(g_comm);
   g_comm = nullptr;
 }
@@ -65,6 +104,10 @@ bool nccl_enabled() { return false; }
 void nccl_allreduce_sum(const Tensor& flat, int64_t, int, int) {
   MTINET_FAIL("NCCL all-reduce of ", flat.describe(), ": this build has no NCCL");
 }
+void nccl_allreduce_start(const Tensor& slice, int, int) {
+  MTINET_FAIL("NCCL all-reduce of ", slice.describe(), ": this build has no NCCL");
+}
+void nccl_wait_all() {}
 void nccl_finalize() {}
 #endif
 

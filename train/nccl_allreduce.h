@@ -14,6 +14,11 @@ bool nccl_enabled();
 // Sums `flat` (a CUDA f32/f64 buffer) over all `size` ranks in place, in buckets of `bucket_bytes`, queued on the
 // compute stream.
 void nccl_allreduce_sum(const Tensor& flat, int64_t bucket_bytes, int rank, int size);
+// Starts summing `slice` (a CUDA f32/f64 buffer) on the communication stream, once the compute stream's work queued
+// so far (the backward kernels that wrote it) is done; the compute stream goes on meanwhile.
+void nccl_allreduce_start(const Tensor& slice, int rank, int size);
+// Makes the compute stream wait for every sum started so far (no host wait).
+void nccl_wait_all();
 // Frees the communicator (before MPI_Finalize).
 void nccl_finalize();
 

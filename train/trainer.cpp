@@ -21,6 +21,7 @@
 #include "train/loss_readback.h"
 #include "train/progress.h"
 #include "train/resume.h"
+#include "train/sharded_eval.h"
 #include "train/task_losses.h"
 #include "train/weights_file.h"
 #include "train/weights_metadata.h"
@@ -102,6 +103,8 @@ Trainer::Trainer(TrainConfig cfg) : cfg_(std::move(cfg)) {
   for (const Tensor& p : balancer_->parameters()) params.push_back(p);
   params_ = std::make_unique<ParameterSet>(params);
   optimizer_ = std::make_unique<Optimizer>(*params_, cfg_.optimizer);
+  if (dist::size() > 1 && cfg_.distributed.overlap)
+    overlapped_sum_ = std::make_unique<OverlappedGradientSum>(*params_, cfg_.distributed.bucket_bytes());
 
   MTINET_CHECK(!cfg_.data.root.empty(), "config: 'data.root' is empty: point it at a dataset in the ",
                cfg_.data.dataset, " layout (e.g. one made by `mtinet synth --layout ", cfg_.data.dataset, "`)");
@@ -263,7 +266,7 @@ TrainSummary Trainer::run() {
       collect(true);
       int64_t done = epoch + 1;
       bool last = done == cfg_.epochs;
-      if (((cfg_.eval_every > 0 && done % cfg_.eval_every == 0) || last) && dist::is_root()) {
+      if ((cfg_.eval_every > 0 && done % cfg_.eval_every == 0) || last) {  // every rank: a share of the split
         summary.last_eval = evaluate();
         model_->train();
         log_json({{"epoch", done}, {"eval", summary.last_eval}});
@@ -300,11 +303,9 @@ TrainSummary Trainer::run() {
     // Stopped early (max_steps): checkpoint the exact position so --resume continues mid-epoch, and evaluate.
     check_replicas_agree();
     sync_buffers();
-    if (dist::is_root()) {
-      save_checkpoint(last_checkpoint);
-      summary.last_eval = evaluate();
-      log_json({{"step", step_}, {"eval", summary.last_eval}});
-    }
+    if (dist::is_root()) save_checkpoint(last_checkpoint);
+    summary.last_eval = evaluate();
+    log_json({{"step", step_}, {"eval", summary.last_eval}});
   }
   if (!summary.last_eval.empty()) summary.trivial = report_against_trivial(summary.last_eval);
   summary.steps = step_;
@@ -326,10 +327,14 @@ EvalSettings Trainer::eval_settings() const {
   e.normalize = cfg_.data.normalize;
   e.device = device_;
   e.dtype = dtype_;
+  shard_over_ranks(e);  // every rank evaluates its share; the metrics are summed over the ranks
   return e;
 }
 
 nlohmann::json Trainer::evaluate() {
+  // Every rank evaluates rank 0's model (the one checkpoints save): its BatchNorm statistics, then, with precise BN,
+  // the same re-estimate from the same images on each rank.
+  sync_buffers();
   if (cfg_.precise_bn_batches > 0) {
     // Un-augmented training images, in order, so the re-estimate is the same for a given model.
     Loader loader(train_set_, loader_config(cfg_, false));

@@ -17,6 +17,7 @@
 #include "train/loss_balancing.h"
 #include "train/metrics_log.h"
 #include "train/optimizer.h"
+#include "train/overlapped_gradient_sum.h"
 
 namespace mtinet {
 
@@ -41,7 +42,9 @@ class Trainer {
   // pick another folder); a metrics log without any checkpoint (a run killed in its first epoch) is emptied.
   void start_fresh();
   TrainSummary run();
-  // Metrics (and mean losses) on the validation split, in eval mode without gradients (eval/evaluate.h).
+  // Metrics (and mean losses) on the validation split, in eval mode without gradients (eval/evaluate.h). Under
+  // mpirun every rank must call it: each evaluates its share of the split with rank 0's BatchNorm statistics and all
+  // return the metrics of the whole split (train/sharded_eval.h).
   nlohmann::json evaluate();
   // The trivial baseline's results on the validation split (fitted on the training split once, then cached).
   const nlohmann::json& trivial_results();
@@ -108,6 +111,8 @@ class Trainer {
   int64_t loss_readback_lag_ = 0;
   std::unique_ptr<MetricsLog> log_;  // metrics.jsonl and the TensorBoard event file; rank 0 only
   Tensor grad_sum_;  // grad_accumulation > 1: the micro-batches' summed gradients
+  // Several ranks with distributed.overlap: the gradient all-reduce, started bucket by bucket during backward.
+  std::unique_ptr<OverlappedGradientSum> overlapped_sum_;
   nlohmann::json trivial_results_;  // null until computed
 };
 

@@ -78,6 +78,12 @@ Trainer::StepLosses Trainer::forward_backward(const std::map<std::string, Tensor
     accumulate(sum.total, total, i == 0);
     for (const auto& [name, l] : losses.per_task) accumulate(sum.per_task[name], l, i == 0);
     params_->zero_grad();
+    if (overlapped_sum_ && i == k - 1) {
+      // The step's last pass: each bucket, once final, gets the earlier micro-batches' sum added (grad_sum_ + g is
+      // the same addition as below) and starts its all-reduce while backward goes on; average_gradients() waits.
+      overlapped_sum_->backward(total, k > 1 ? grad_sum_ : Tensor());
+      return sum;
+    }
     total.backward();
     // Summed outside the gradient buffer: backward adds a parameter's several contributions into it one by one, so
     // accumulating there would add them onto the previous micro-batches' sum in another order than a rank of its own.
@@ -98,7 +104,11 @@ void Trainer::average_gradients() {
   int64_t parts = micro_batches_per_step(cfg_);
   if (parts == 1) return;
   Tensor g = params_->flat_grads();
-  dist::allreduce_sum(g);
+  if (overlapped_sum_) {
+    overlapped_sum_->wait();  // started during backward (forward_backward)
+  } else {
+    dist::allreduce_sum(g, cfg_.distributed.bucket_bytes());
+  }
   kernels::scale_by(g, Tensor::full({}, 1.0 / double(parts), g.dtype(), g.device()));
 }
 
