@@ -17,22 +17,31 @@ constexpr int64_t kChunk = 2048;  // items per partial sum: fixed, so the summat
 template <int K>
 using Sums = std::array<double, K>;
 
-// Sums K per-item terms over items [0, n): item(i, acc) adds item i's terms into acc.
-template <int K, class Item>
-Sums<K> fixed_order_sum(int64_t n, Item item) {
+// Sums K per-item terms over items [0, n): item(i, acc, state) adds item i's terms into acc. Each chunk runs its
+// items in order with its own copy of `state` (scratch, or a cursor that follows i).
+template <int K, class State, class Item>
+Sums<K> fixed_order_sum(int64_t n, const State& state, Item item) {
   int64_t chunks = (n + kChunk - 1) / kChunk;
   std::vector<Sums<K>> partial(size_t(chunks), Sums<K>{});
 #pragma omp parallel for schedule(static) if (chunks > 1)
   for (int64_t c = 0; c < chunks; ++c) {
     Sums<K> acc{};
+    State st = state;
     int64_t end = std::min(n, (c + 1) * kChunk);
-    for (int64_t i = c * kChunk; i < end; ++i) item(i, acc);
+    for (int64_t i = c * kChunk; i < end; ++i) item(i, acc, st);
     partial[size_t(c)] = acc;
   }
   Sums<K> total{};
   for (const Sums<K>& p : partial)
     for (int k = 0; k < K; ++k) total[size_t(k)] += p[size_t(k)];
   return total;
+}
+
+// The same with item(i, acc) and no state.
+template <int K, class Item>
+Sums<K> fixed_order_sum(int64_t n, Item item) {
+  struct None {};
+  return fixed_order_sum<K>(n, None{}, [&item](int64_t i, Sums<K>& acc, None&) { item(i, acc); });
 }
 
 // Applies f(i) for i in [0, n) in parallel; small loops stay on one thread to avoid OpenMP overhead.

@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "kernels/cpu_isa.h"
 #include "kernels/dispatch.h"
 #include "kernels/losses/losses.h"
 #include "kernels/losses/losses_cpu_common.h"
@@ -41,19 +42,70 @@ struct Upsample {
 
   int64_t pixels() const { return g.n * g.oh * g.ow; }
 
-  // Label pixel i (row-major over n, oh, ow).
-  UpsampledPixel<T> at(int64_t i) const {
-    const int64_t ox = i % g.ow, oy = (i / g.ow) % g.oh, b = i / (g.ow * g.oh);
+  UpsampledPixel<T> at(int64_t b, int64_t oy, int64_t ox) const {
     return upsampled_pixel(g.pred, b, g.h, g.w, g.c, ty[size_t(oy)], tx[size_t(ox)]);
   }
 };
 
-// Channels [0, c) of one interpolated pixel, into a buffer reused by the calling thread.
+// A forward chunk's state: where label pixel i lies, followed from one pixel to the next without dividing (the
+// forward visits every pixel in order), and the interpolated channels of the current pixel.
 template <class T>
-const T* interpolated(const UpsampledPixel<T>& s, int64_t c) {
-  static thread_local std::vector<T> buf;
-  if (int64_t(buf.size()) < c) buf.resize(size_t(c));
-  for (int64_t k = 0; k < c; ++k) buf[size_t(k)] = s[k];
+struct Cursor {
+  int64_t current = -1, b = 0, oy = 0, ox = 0;
+  std::vector<T> channels;
+
+  UpsampledPixel<T> pixel(const Upsample<T>& u, int64_t i) {
+    if (i == current + 1 && current >= 0) {
+      if (++ox == u.g.ow) {
+        ox = 0;
+        if (++oy == u.g.oh) {
+          oy = 0;
+          ++b;
+        }
+      }
+    } else if (i != current) {
+      const int64_t row = i / u.g.ow;
+      ox = i - row * u.g.ow;
+      oy = row % u.g.oh;
+      b = row / u.g.oh;
+    }
+    current = i;
+    return u.at(b, oy, ox);
+  }
+};
+
+// Channels [0, c) of one interpolated pixel into out, the expression resize_bilinear's loop evaluates. The AVX2
+// variant is compiled without FMA, so its products and sums round as the baseline's: wider vectors, same bits.
+template <class T>
+[[gnu::always_inline]] inline void blend_channels_body(const UpsampledPixel<T>& s, int64_t c, T* __restrict out) {
+  const T* __restrict p00 = s.p00;
+  const T* __restrict p01 = s.p01;
+  const T* __restrict p10 = s.p10;
+  const T* __restrict p11 = s.p11;
+  const LinearTap<T> vy = s.vy, vx = s.vx;
+  for (int64_t k = 0; k < c; ++k) out[k] = bilinear_blend(vy, vx, p00[k], p01[k], p10[k], p11[k]);
+}
+[[gnu::target("avx2")]] void blend_channels_avx2(const UpsampledPixel<float>& s, int64_t c, float* out) {
+  blend_channels_body(s, c, out);
+}
+void blend_channels_baseline(const UpsampledPixel<float>& s, int64_t c, float* out) { blend_channels_body(s, c, out); }
+
+using BlendChannels = void (*)(const UpsampledPixel<float>&, int64_t, float*);
+BlendChannels blend_channels_f32() {
+  return cpu_isa() >= CpuIsa::Avx2 ? blend_channels_avx2 : blend_channels_baseline;
+}
+
+// The interpolated channels of pixel s in buf (resized to c); f64 runs are reference runs and stay scalar.
+inline const float* interpolated(BlendChannels blend, const UpsampledPixel<float>& s, int64_t c,
+                                 std::vector<float>& buf) {
+  buf.resize(size_t(c));
+  blend(s, c, buf.data());
+  return buf.data();
+}
+inline const double* interpolated(BlendChannels, const UpsampledPixel<double>& s, int64_t c,
+                                  std::vector<double>& buf) {
+  buf.resize(size_t(c));
+  blend_channels_body(s, c, buf.data());
   return buf.data();
 }
 
@@ -63,8 +115,9 @@ int64_t bands_per_image(int64_t n, int64_t h) {
   return want < 1 ? 1 : (want > h ? h : want);
 }
 
-// gx = the adjoint of the upsampling applied to the per-pixel gradients: pixel_grad(i, s, g) writes label pixel i's
-// c gradient values into g (s: its interpolated prediction) and returns false when they are all zero.
+// gx = the adjoint of the upsampling applied to the per-pixel gradients: pixel_grad(i, s, g, scratch) writes label
+// pixel i's c gradient values into g (s: its interpolated prediction; scratch: the band's buffer) and returns false
+// when they are all zero.
 template <class T, class PixelGrad>
 void scatter_backward(const Upsample<T>& u, T* gx, PixelGrad pixel_grad) {
   const UpsampleGeometry<T>& g = u.g;
@@ -75,13 +128,13 @@ void scatter_backward(const Upsample<T>& u, T* gx, PixelGrad pixel_grad) {
     const int64_t b = band / per_image, j = band % per_image;
     const int64_t first = g.h * j / per_image, last = g.h * (j + 1) / per_image;  // own rows [first, last)
     if (first == last) continue;
-    std::vector<T> grad(static_cast<size_t>(c));
+    std::vector<T> grad(static_cast<size_t>(c)), channels;
     for (int64_t oy = u.ry[size_t(first)].begin; oy < u.ry[size_t(last - 1)].end; ++oy) {
       const LinearTap<T>& vy = u.ty[size_t(oy)];
       for (int64_t ox = 0; ox < g.ow; ++ox) {
         const int64_t pixel = (b * g.oh + oy) * g.ow + ox;
         const LinearTap<T>& vx = u.tx[size_t(ox)];
-        if (!pixel_grad(pixel, upsampled_pixel(g.pred, b, g.h, g.w, c, vy, vx), grad.data())) continue;
+        if (!pixel_grad(pixel, upsampled_pixel(g.pred, b, g.h, g.w, c, vy, vx), grad.data(), channels)) continue;
         // Each distinct tap once, weighted as resize_bilinear's gather weights it (tap_weight sums both taps when
         // they coincide at the last index).
         for (int ty = 0; ty < 2; ++ty) {
@@ -93,8 +146,9 @@ void scatter_backward(const Upsample<T>& u, T* gx, PixelGrad pixel_grad) {
             const int64_t ix = tx == 0 ? vx.i0 : vx.i1;
             if (tx == 1 && vx.i1 == vx.i0) continue;
             const T wgt = wy * tap_weight(vx, ix);
-            T* acc = row + ix * c;
-            for (int64_t k = 0; k < c; ++k) acc[k] += wgt * grad[size_t(k)];
+            T* __restrict acc = row + ix * c;
+            const T* __restrict gp = grad.data();
+            for (int64_t k = 0; k < c; ++k) acc[k] += wgt * gp[k];
           }
         }
       }
@@ -107,11 +161,13 @@ void scatter_backward(const Upsample<T>& u, T* gx, PixelGrad pixel_grad) {
 template <class T>
 void ce_forward(const Upsample<T>& u, const int64_t* lab, int64_t ignore_index, Tensor& loss, Tensor& n_valid) {
   const CeRows rows = ce_rows();
+  const BlendChannels blend = blend_channels_f32();
   const int64_t c = u.g.c;
-  Sums<2> s = fixed_order_sum<2>(u.pixels(), [&](int64_t i, Sums<2>& acc) {
+  Sums<2> s = fixed_order_sum<2>(u.pixels(), Cursor<T>{}, [&](int64_t i, Sums<2>& acc, Cursor<T>& cur) {
+    const UpsampledPixel<T> p = cur.pixel(u, i);
     const int64_t y = lab[i];
     if (y == ignore_index) return;
-    const T* x = interpolated(u.at(i), c);
+    const T* x = interpolated(blend, p, c, cur.channels);
     acc[0] += double(ce_row_lse(rows, x, c) - x[y]);  // as losses_cpu.cpp's ce_forward
     acc[1] += 1.0;
   });
@@ -122,11 +178,12 @@ void ce_forward(const Upsample<T>& u, const int64_t* lab, int64_t ignore_index, 
 template <class T>
 void ce_backward(const Upsample<T>& u, const int64_t* lab, int64_t ignore_index, T scale, T* gx) {
   const CeRows rows = ce_rows();
+  const BlendChannels blend = blend_channels_f32();
   const int64_t c = u.g.c;
-  scatter_backward(u, gx, [&](int64_t i, const UpsampledPixel<T>& s, T* g) {
+  scatter_backward(u, gx, [&](int64_t i, const UpsampledPixel<T>& s, T* g, std::vector<T>& channels) {
     const int64_t y = lab[i];
     if (y == ignore_index) return false;
-    ce_row_grad(rows, interpolated(s, c), c, y, scale, g);
+    ce_row_grad(rows, interpolated(blend, s, c, channels), c, y, scale, g);
     return true;
   });
 }
@@ -136,9 +193,11 @@ void ce_backward(const Upsample<T>& u, const int64_t* lab, int64_t ignore_index,
 template <class T>
 void l1_forward(const Upsample<T>& u, const T* l, T invalid, Tensor& loss, Tensor& n_valid) {
   const int64_t c = u.g.c;
-  Sums<2> s = fixed_order_sum<2>(u.pixels() * c, [&](int64_t i, Sums<2>& acc) {
+  Sums<2> s = fixed_order_sum<2>(u.pixels() * c, Cursor<T>{}, [&](int64_t i, Sums<2>& acc, Cursor<T>& cur) {
+    const int64_t pixel = c == 1 ? i : i / c;
+    const UpsampledPixel<T> p = cur.pixel(u, pixel);
     if (!l1_valid(l[i], invalid)) return;
-    acc[0] += double(magnitude(u.at(i / c)[i % c] - l[i]));
+    acc[0] += double(magnitude(p[i - pixel * c] - l[i]));
     acc[1] += 1.0;
   });
   loss.data<T>()[0] = T(mean_or_zero(s[0], s[1]));
@@ -148,7 +207,7 @@ void l1_forward(const Upsample<T>& u, const T* l, T invalid, Tensor& loss, Tenso
 template <class T>
 void l1_backward(const Upsample<T>& u, const T* l, T invalid, T scale, T* gx) {
   const int64_t c = u.g.c;
-  scatter_backward(u, gx, [&](int64_t i, const UpsampledPixel<T>& s, T* g) {
+  scatter_backward(u, gx, [&](int64_t i, const UpsampledPixel<T>& s, T* g, std::vector<T>&) {
     const T* li = l + i * c;
     bool any = false;
     for (int64_t k = 0; k < c; ++k) {
@@ -164,9 +223,9 @@ void l1_backward(const Upsample<T>& u, const T* l, T invalid, T scale, T* gx) {
 
 template <class T>
 void normals_forward(const Upsample<T>& u, const T* l, Tensor& loss, Tensor& n_valid) {
-  Sums<2> s = fixed_order_sum<2>(u.pixels(), [&](int64_t i, Sums<2>& acc) {
+  Sums<2> s = fixed_order_sum<2>(u.pixels(), Cursor<T>{}, [&](int64_t i, Sums<2>& acc, Cursor<T>& cur) {
+    const UpsampledPixel<T> p = cur.pixel(u, i);
     if (!normal_label_valid(l + 3 * i)) return;
-    const UpsampledPixel<T> p = u.at(i);
     const T x[3] = {p[0], p[1], p[2]};
     acc[0] += double(normals_pixel_l1(x, l + 3 * i));
     acc[1] += 1.0;
@@ -177,7 +236,7 @@ void normals_forward(const Upsample<T>& u, const T* l, Tensor& loss, Tensor& n_v
 
 template <class T>
 void normals_backward(const Upsample<T>& u, const T* l, T scale, T* gx) {
-  scatter_backward(u, gx, [&](int64_t i, const UpsampledPixel<T>& p, T* g) {
+  scatter_backward(u, gx, [&](int64_t i, const UpsampledPixel<T>& p, T* g, std::vector<T>&) {
     if (!normal_label_valid(l + 3 * i)) return false;
     const T x[3] = {p[0], p[1], p[2]};
     normals_pixel_grad(x, l + 3 * i, scale, g);
@@ -192,9 +251,11 @@ void bce_forward(const Upsample<T>& u, const T* lab, std::optional<double> pos_w
                  Tensor& weight) {
   const int64_t c = u.g.c, n = u.pixels() * c;
   // acc: sum of positive terms, sum of negative terms, number of negatives (as losses_cpu.cpp's bce_forward).
-  Sums<3> s = fixed_order_sum<3>(n, [&](int64_t i, Sums<3>& acc) {
+  Sums<3> s = fixed_order_sum<3>(n, Cursor<T>{}, [&](int64_t i, Sums<3>& acc, Cursor<T>& cur) {
+    const int64_t pixel = c == 1 ? i : i / c;
+    const UpsampledPixel<T> p = cur.pixel(u, pixel);
     bool y = bce_positive(double(lab[i]));
-    double term = -double(bce_loss_val(u.at(i / c)[i % c], y));
+    double term = -double(bce_loss_val(p[i - pixel * c], y));
     acc[y ? 0 : 1] += term;
     if (!y) acc[2] += 1.0;
   });
@@ -206,7 +267,7 @@ void bce_forward(const Upsample<T>& u, const T* lab, std::optional<double> pos_w
 template <class T>
 void bce_backward(const Upsample<T>& u, const T* lab, T w, T scale, T* gx) {
   const int64_t c = u.g.c;
-  scatter_backward(u, gx, [&](int64_t i, const UpsampledPixel<T>& s, T* g) {
+  scatter_backward(u, gx, [&](int64_t i, const UpsampledPixel<T>& s, T* g, std::vector<T>&) {
     for (int64_t k = 0; k < c; ++k) g[k] = bce_logit_grad(s[k], bce_positive(double(lab[i * c + k])), w, scale);
     return true;
   });
