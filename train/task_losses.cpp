@@ -14,6 +14,16 @@ Tensor task_loss(const TaskSpec& spec, const Tensor& prediction, const Tensor& l
   MTINET_FAIL("unknown loss kind for task '", spec.name, "'");
 }
 
+Tensor upsampled_task_loss(const TaskSpec& spec, const Tensor& prediction, const Tensor& label) {
+  switch (spec.loss) {
+    case LossKind::CrossEntropy: return ops::upsampled_cross_entropy(prediction, label, spec.ignore_index);
+    case LossKind::MaskedL1: return ops::upsampled_masked_l1(prediction, label, 0.0);
+    case LossKind::NormalsL1: return ops::upsampled_normals_l1(prediction, label);
+    case LossKind::BalancedBce: return ops::upsampled_balanced_bce(prediction, label, spec.pos_weight);
+  }
+  MTINET_FAIL("unknown loss kind for task '", spec.name, "'");
+}
+
 namespace {
 const Tensor& label_for(const std::map<std::string, Tensor>& labels, const std::string& task) {
   auto it = labels.find(task);
@@ -40,9 +50,9 @@ TaskLosses compute_task_losses(const TaskSet& tasks, const ModelOutput& out,
   for (const auto& scale : out.deep_supervision) {
     for (const auto& [task, pred] : scale) {
       const Tensor& label = label_for(labels, task);
-      // Deep-supervision predictions are upsampled to the label's size (NHWC: dims 1, 2).
-      Tensor up = ops::resize_bilinear(pred, label.dim(1), label.dim(2));
-      accumulate(result.per_task, task, task_loss(tasks.spec(task), up, label));
+      // Deep-supervision predictions are upsampled to the label's size inside the loss: the full-resolution maps
+      // (40 channels for NYUD's semseg, at every scale) are never stored.
+      accumulate(result.per_task, task, upsampled_task_loss(tasks.spec(task), pred, label));
     }
   }
   return result;
