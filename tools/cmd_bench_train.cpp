@@ -80,7 +80,7 @@ struct TrainStep {
   Tensor run() {
     const TaskSet& tasks = model.tasks();
     params.zero_grad();
-    ModelOutput out = model.forward(batch.at("image"));
+    ModelOutput out = model.forward(batch.at("image"), FinalPredictions::BeforeUpsampling);
     Tensor total = fixed_weighted_total(tasks, compute_task_losses(tasks, out, batch));
     total.backward();
     if (dist::size() > 1) {  // the data-parallel mean of the gradients (train/trainer_parallel.cpp)

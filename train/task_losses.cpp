@@ -41,9 +41,20 @@ TaskLosses compute_task_losses(const TaskSet& tasks, const ModelOutput& out,
                                const std::map<std::string, Tensor>& labels) {
   TaskLosses result;
   for (const TaskSpec& spec : tasks.main) {
-    auto it = out.tasks.find(spec.name);
-    MTINET_CHECK(it != out.tasks.end(), "the model produced no prediction for main task '", spec.name, "'");
-    Tensor l = task_loss(spec, it->second, label_for(labels, spec.name));
+    const Tensor& label = label_for(labels, spec.name);
+    Tensor l;
+    if (auto it = out.tasks.find(spec.name); it != out.tasks.end()) {
+      l = task_loss(spec, it->second, label);
+    } else if (auto low = out.tasks_before_upsampling.find(spec.name); low != out.tasks_before_upsampling.end()) {
+      // The model would have upsampled to its input's size; the loss upsamples to the label's, so they must agree
+      // (as they must for the full-resolution prediction's loss).
+      MTINET_CHECK(label.dim(1) == out.upsampled_size[0] && label.dim(2) == out.upsampled_size[1], "labels ",
+                   label.describe(), " of task '", spec.name, "' do not have the input's size ", out.upsampled_size[0],
+                   "x", out.upsampled_size[1]);
+      l = upsampled_task_loss(spec, low->second, label);
+    } else {
+      MTINET_FAIL("the model produced no prediction for main task '", spec.name, "'");
+    }
     result.final_only[spec.name] = l;
     accumulate(result.per_task, spec.name, l);
   }

@@ -25,7 +25,9 @@ struct TaskLosses {
   std::map<std::string, Tensor> final_only; // main tasks' final-prediction losses (for logging)
 };
 
-// labels: the batch tensors by task name, on the model's device.
+// labels: the batch tensors by task name, on the model's device. A main task's final loss is taken from
+// out.tasks, or fused from out.tasks_before_upsampling when the forward was asked for FinalPredictions::BeforeUpsampling
+// (the training step's choice): the same numbers either way.
 TaskLosses compute_task_losses(const TaskSet& tasks, const ModelOutput& out,
                                const std::map<std::string, Tensor>& labels);
 
