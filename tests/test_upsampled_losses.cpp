@@ -221,10 +221,8 @@ Run hand_masked_l1(const Tensor& pred, const Tensor& label, double planted) {
 
 // Worst |a - e| / (atol + rtol |e|) over the elements: <= 1 passes.
 double violation(const Tensor& a, const Tensor& e, double atol, double rtol) {
-  std::vector<double> av = a.to_double_vector(), ev = e.to_double_vector();
-  double worst = 0;
-  for (size_t i = 0; i < av.size(); ++i) worst = std::max(worst, std::abs(av[i] - ev[i]) / (atol + rtol * std::abs(ev[i])));
-  return worst;
+  REQUIRE(a.shape() == e.shape());
+  return close_violation(a.to_double_vector(), e.to_double_vector(), atol, rtol).worst;
 }
 }  // namespace
 
