@@ -85,4 +85,17 @@ Tensor normals_l1(const Tensor& pred, const Tensor& label);
 // BCE terms; w = pos_weight when given, else the fraction of negative labels in the batch.
 Tensor balanced_bce(const Tensor& logits, const Tensor& labels, std::optional<double> pos_weight);
 
+// ---- upsampled losses (kernels/losses/losses_ops.cpp, kernels/losses/upsampled_losses*) ----
+// loss(resize_bilinear(pred, H, W), label) with H x W the label's size, without storing the upsampled prediction:
+// each label pixel's prediction is interpolated on the fly and the gradient goes straight to the low-resolution
+// pred {N,h,w,C}. Same values and gradients as the composition (on the CPU, the same bits); deep supervision uses them.
+// labels {N,H,W} i64.
+Tensor upsampled_cross_entropy(const Tensor& logits, const Tensor& labels, int64_t ignore_index = 255);
+// label {N,H,W,C}, pred's dtype.
+Tensor upsampled_masked_l1(const Tensor& pred, const Tensor& label, double invalid_value = 0.0);
+// pred {N,h,w,3}, label {N,H,W,3}.
+Tensor upsampled_normals_l1(const Tensor& pred, const Tensor& label);
+// labels {N,H,W,C}, pred's dtype.
+Tensor upsampled_balanced_bce(const Tensor& logits, const Tensor& labels, std::optional<double> pos_weight);
+
 }  // namespace mtinet::ops

@@ -6,10 +6,6 @@
 
 namespace mtinet {
 
-namespace {
-Tensor to_input_size(const Tensor& y, const Tensor& x) { return ops::resize_bilinear(y, x.dim(1), x.dim(2)); }
-}  // namespace
-
 SingleTaskModel::SingleTaskModel(const TaskSet& tasks, const HRNetConfig& backbone, Rng& rng)
     : MultiTaskNetwork(tasks) {
   MTINET_CHECK(tasks.main.size() == 1, "SingleTaskModel: task set '", tasks.name, "' has ", tasks.main.size(),
@@ -20,9 +16,9 @@ SingleTaskModel::SingleTaskModel(const TaskSet& tasks, const HRNetConfig& backbo
       "decoder", std::make_shared<HighResolutionHead>(backbone.out_channels(), tasks.main[0].channels, rng, 0.1));
 }
 
-ModelOutput SingleTaskModel::forward(const Tensor& x) {
+ModelOutput SingleTaskModel::forward_impl(const Tensor& x, FinalPredictions finals) {
   ModelOutput out;
-  out.tasks[tasks().main[0].name] = to_input_size(decoder_->forward(backbone_->forward(x)), x);
+  set_final(out, tasks().main[0].name, decoder_->forward(backbone_->forward(x)), x, finals);
   return out;
 }
 
@@ -37,10 +33,10 @@ MultiTaskBaseline::MultiTaskBaseline(const TaskSet& tasks, const HRNetConfig& ba
         decoders->add(t.name, std::make_shared<HighResolutionHead>(backbone.out_channels(), t.channels, rng, 0.1));
 }
 
-ModelOutput MultiTaskBaseline::forward(const Tensor& x) {
+ModelOutput MultiTaskBaseline::forward_impl(const Tensor& x, FinalPredictions finals) {
   std::vector<Tensor> features = backbone_->forward(x);
   ModelOutput out;
-  for (const TaskSpec& t : tasks().main) out.tasks[t.name] = to_input_size(decoders_[t.name]->forward(features), x);
+  for (const TaskSpec& t : tasks().main) set_final(out, t.name, decoders_[t.name]->forward(features), x, finals);
   return out;
 }
 
@@ -86,7 +82,7 @@ PadNet::PadNet(const TaskSet& tasks, const HRNetConfig& backbone, Rng& rng, int6
   }
 }
 
-ModelOutput PadNet::forward(const Tensor& x) {
+ModelOutput PadNet::forward_impl(const Tensor& x, FinalPredictions finals) {
   Tensor shared = fuse_->forward(hrnet_->forward(x));
   std::map<std::string, Tensor> features, initial;
   for (const TaskSpec& t : tasks().auxiliary) {
@@ -96,8 +92,7 @@ ModelOutput PadNet::forward(const Tensor& x) {
   std::map<std::string, Tensor> distilled = distillation_->forward(features);
   ModelOutput out;
   out.deep_supervision.push_back(initial);
-  for (const TaskSpec& t : tasks().main)
-    out.tasks[t.name] = to_input_size(heads_[t.name]->forward(distilled[t.name]), x);
+  for (const TaskSpec& t : tasks().main) set_final(out, t.name, heads_[t.name]->forward(distilled[t.name]), x, finals);
   return out;
 }
 

@@ -20,7 +20,9 @@ class SingleTaskModel : public MultiTaskNetwork {
  public:
   // `tasks` must hold exactly one main task (see TaskSet::single).
   SingleTaskModel(const TaskSet& tasks, const HRNetConfig& backbone, Rng& rng);
-  ModelOutput forward(const Tensor& x) override;
+
+ protected:
+  ModelOutput forward_impl(const Tensor& x, FinalPredictions finals) override;
 
  private:
   std::shared_ptr<HRNet> backbone_;
@@ -30,7 +32,9 @@ class SingleTaskModel : public MultiTaskNetwork {
 class MultiTaskBaseline : public MultiTaskNetwork {
  public:
   MultiTaskBaseline(const TaskSet& tasks, const HRNetConfig& backbone, Rng& rng);
-  ModelOutput forward(const Tensor& x) override;
+
+ protected:
+  ModelOutput forward_impl(const Tensor& x, FinalPredictions finals) override;
 
  private:
   std::shared_ptr<HRNet> backbone_;
@@ -43,7 +47,9 @@ class MultiTaskBaseline : public MultiTaskNetwork {
 class PadNet : public MultiTaskNetwork {
  public:
   PadNet(const TaskSet& tasks, const HRNetConfig& backbone, Rng& rng, int64_t intermediate_channels = 256);
-  ModelOutput forward(const Tensor& x) override;
+
+ protected:
+  ModelOutput forward_impl(const Tensor& x, FinalPredictions finals) override;
 
  private:
   std::shared_ptr<HRNet> hrnet_;

@@ -37,7 +37,7 @@ MtiNet::MtiNet(const TaskSet& tasks, const HRNetConfig& backbone, Rng& rng, FpmG
     heads_[t.name] = heads->add(t.name, std::make_shared<HighResolutionHead>(c, t.channels, rng, 0.1));
 }
 
-ModelOutput MtiNet::forward(const Tensor& x) {
+ModelOutput MtiNet::forward_impl(const Tensor& x, FinalPredictions finals) {
   check_input_size(x, 32, "MTI-Net");
   std::vector<Tensor> xs = backbone_->forward(x);
   // Coarse to fine: each scale's initial features pass through the FPM and feed the next finer scale.
@@ -58,7 +58,7 @@ ModelOutput MtiNet::forward(const Tensor& x) {
   for (const TaskSpec& t : tasks().main) {
     Tensor y = heads_[t.name]->forward({distilled[0][t.name], distilled[1][t.name], distilled[2][t.name],
                                         distilled[3][t.name]});
-    out.tasks[t.name] = ops::resize_bilinear(y, x.dim(1), x.dim(2));
+    set_final(out, t.name, y, x, finals);
   }
   return out;
 }

@@ -23,8 +23,10 @@ class MtiNet : public MultiTaskNetwork {
  public:
   MtiNet(const TaskSet& tasks, const HRNetConfig& backbone, Rng& rng,
          FpmGrouping grouping = FpmGrouping::AdjacentChannels);
+
+ protected:
   // x {N,H,W,3}, H and W divisible by 32. Deep supervision: scales 0..3, every auxiliary task.
-  ModelOutput forward(const Tensor& x) override;
+  ModelOutput forward_impl(const Tensor& x, FinalPredictions finals) override;
 
  private:
   std::shared_ptr<HRNet> backbone_;

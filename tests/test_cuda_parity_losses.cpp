@@ -1,5 +1,5 @@
-// CUDA against the CPU for the losses (cross_entropy, masked_l1, normals_l1, balanced_bce): the 0-d loss and the
-// prediction gradient, on the parity shapes with ignored and invalid pixels, the cases where nothing is valid, and
+// CUDA against the CPU for the losses (cross_entropy, masked_l1, normals_l1, balanced_bce, and their upsampled forms):
+// the 0-d loss and the prediction gradient, on the parity shapes with ignored and invalid pixels, the cases where nothing is valid, and
 // the NaN a bad class label gives on the device. Without a GPU these tests report themselves as skipped.
 #include <cmath>
 #include <optional>
@@ -119,5 +119,46 @@ TEST_CASE("cuda: a bad class label makes the loss NaN") {
     CHECK(std::isnan(loss));
   } catch (const Error& e) {
     CHECK(std::string(e.what()).find("label 9 at pixel 1") != std::string::npos);
+  }
+}
+
+// ---------------------------------------------------------------- upsampled losses (deep supervision)
+
+namespace {
+// Low-resolution predictions read at label resolution: odd, non-integer factors (7x9 -> 30x41), an integer factor
+// at a deep-supervision-like size (stride 8 -> full), a single source pixel, and downsampling.
+struct UpsampledCase {
+  Shape pred;
+  int64_t oh, ow;
+};
+const UpsampledCase kUpsampledCases[] = {
+    {{2, 7, 9, 5}, 30, 41}, {{1, 12, 16, 40}, 96, 128}, {{1, 1, 1, 3}, 4, 6}, {{2, 9, 7, 3}, 5, 4}};
+}  // namespace
+
+TEST_CASE("cuda: upsampled losses parity") {
+  if (skip_without_gpu()) return;
+  uint64_t seed = 300;
+  for (const UpsampledCase& c : kUpsampledCases) {
+    Rng rng(seed++);
+    const Shape full{c.pred[0], c.oh, c.ow, c.pred[3]};
+    Tensor logits = f32(c.pred, rng, -6, 6).set_requires_grad(true);
+    check_parity("upsampled_cross_entropy",
+                 [](const std::vector<Tensor>& in) { return ops::upsampled_cross_entropy(in[0], in[1]); },
+                 {logits, class_labels(full, rng)}, kLoss, kLossGrad);
+    Tensor depth = f32(full, rng, 0.5, 4);
+    zero_pixels(depth, 1, 0.3, rng);
+    check_parity("upsampled_masked_l1",
+                 [](const std::vector<Tensor>& in) { return ops::upsampled_masked_l1(in[0], in[1]); },
+                 {f32(c.pred, rng, 0, 4).set_requires_grad(true), depth}, kLoss, kLossGrad);
+    Tensor edges = f32(full, rng, 0, 1);
+    check_parity("upsampled_balanced_bce",
+                 [](const std::vector<Tensor>& in) { return ops::upsampled_balanced_bce(in[0], in[1], std::nullopt); },
+                 {f32(c.pred, rng, -8, 8).set_requires_grad(true), edges}, kLoss, kLossGrad);
+    const Shape pred3{c.pred[0], c.pred[1], c.pred[2], 3}, full3{c.pred[0], c.oh, c.ow, 3};
+    Tensor normals = f32(full3, rng, -1, 1);
+    zero_pixels(normals, 3, 0.3, rng);
+    check_parity("upsampled_normals_l1",
+                 [](const std::vector<Tensor>& in) { return ops::upsampled_normals_l1(in[0], in[1]); },
+                 {f32(pred3, rng, -1, 1).set_requires_grad(true), normals}, kLoss, kLossGrad);
   }
 }

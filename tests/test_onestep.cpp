@@ -51,8 +51,9 @@ struct StepResult {
   std::map<std::string, std::vector<double>> grads;   // by parameter name, PyTorch layout
 };
 
-// Formula weights in dtype dt, one forward + MTI-Net loss + backward + SGD step on the formula batch.
-StepResult one_step(DType dt) {
+// Formula weights in dtype dt, one forward + MTI-Net loss + backward + SGD step on the formula batch. The trainer
+// asks the forward for the final predictions before their upsampling and takes their loss fused (finals).
+StepResult one_step(DType dt, FinalPredictions finals = FinalPredictions::BeforeUpsampling) {
   std::shared_ptr<MultiTaskNetwork> model = build_model(nlohmann::json{{"model", "mtinet"}, {"tasks", "nyud"}});
   model->to(dt);
   SafetensorsContents weights;
@@ -72,7 +73,7 @@ StepResult one_step(DType dt) {
   Optimizer optimizer(params, sgd);
 
   std::map<std::string, Tensor> batch = formula_batch(dt);
-  ModelOutput out = model->forward(batch.at("image"));
+  ModelOutput out = model->forward(batch.at("image"), finals);
   const TaskSet& tasks = model->tasks();
   TaskLosses losses = compute_task_losses(tasks, out, batch);
   Tensor total;
@@ -262,4 +263,22 @@ TEST_CASE("one SGD step of MTI-Net NYUD matches PyTorch: f64 to 1e-8, f32 within
           << pt_global_grad_spread << "), median " << median(ours_g) << " (" << median(pt_g) << "), max "
           << *std::max_element(ours_g.begin(), ours_g.end()) << " (" << *std::max_element(pt_g.begin(), pt_g.end())
           << ")");
+}
+
+TEST_CASE("one step with the final predictions at input size gives the fused training step's bits") {
+  // The trainer's forward leaves the final predictions before their upsampling and fuses it into the loss; the
+  // full-resolution path (as evaluation sees the outputs) must give the same loss, gradients and update, bit for bit
+  // on the CPU, so the PyTorch comparison above covers both.
+  for (DType dt : {DType::F64, DType::F32}) {
+    CAPTURE(dtype_name(dt));
+    StepResult fused = one_step(dt), full = one_step(dt, FinalPredictions::AtInputSize);
+    CHECK(fused.loss == full.loss);
+    CHECK(fused.task_losses == full.task_losses);
+    CHECK(fused.grads == full.grads);
+    REQUIRE(fused.state.size() == full.state.size());
+    for (size_t i = 0; i < fused.state.size(); ++i) {
+      CAPTURE(fused.state[i].first);
+      CHECK(fused.state[i].second.to_double_vector() == full.state[i].second.to_double_vector());
+    }
+  }
 }

@@ -23,18 +23,30 @@ inline Tensor random_tensor(const Shape& shape, Rng& rng, double lo = -1.0, doub
   return t;
 }
 
-// Largest violation of |a - e| <= atol + rtol*|e|, as a ratio (<= 1 passes); reports the worst element.
+// The largest violation of |a - e| <= atol + rtol*|e| over the elements, as a ratio (<= 1 passes), and where.
+struct Violation {
+  double worst = 0;
+  size_t index = 0;
+};
+inline Violation close_violation(const std::vector<double>& a, const std::vector<double>& e, double atol,
+                                 double rtol) {
+  Violation v;
+  for (size_t i = 0; i < a.size(); ++i) {
+    double ratio = std::abs(a[i] - e[i]) / (atol + rtol * std::abs(e[i]));
+    if (!(ratio <= v.worst)) { v.worst = ratio; v.index = i; }  // NaN counts as worst
+  }
+  return v;
+}
+
+// Checks |a - e| <= atol + rtol*|e| elementwise; reports the worst element.
 inline void check_close(const Tensor& actual, const Tensor& expected, double atol, double rtol,
                         const std::string& what) {
   INFO(what);
   REQUIRE(actual.shape() == expected.shape());
   std::vector<double> a = actual.to_double_vector(), e = expected.to_double_vector();
-  double worst = 0;
-  size_t worst_i = 0;
-  for (size_t i = 0; i < a.size(); ++i) {
-    double ratio = std::abs(a[i] - e[i]) / (atol + rtol * std::abs(e[i]));
-    if (!(ratio <= worst)) { worst = ratio; worst_i = i; }  // NaN counts as worst
-  }
+  const Violation v = close_violation(a, e, atol, rtol);
+  const double worst = v.worst;
+  const size_t worst_i = v.index;
   INFO("worst element " << worst_i << ": got " << (a.empty() ? 0 : a[worst_i]) << ", expected "
                         << (e.empty() ? 0 : e[worst_i]) << " (ratio to tolerance " << worst << ")");
   CHECK(worst <= 1.0);

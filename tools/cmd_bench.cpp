@@ -127,6 +127,8 @@ Tensor argmax_op(const std::vector<Tensor>& x) { return ops::argmax_channels(x[0
 Tensor masked_l1_op(const std::vector<Tensor>& x) { return ops::masked_l1(x[0], x[1]); }
 Tensor normals_l1_op(const std::vector<Tensor>& x) { return ops::normals_l1(x[0], x[1]); }
 Tensor balanced_bce_op(const std::vector<Tensor>& x) { return ops::balanced_bce(x[0], x[1], 0.95); }
+Tensor upsampled_cross_entropy_op(const std::vector<Tensor>& x) { return ops::upsampled_cross_entropy(x[0], x[1]); }
+Tensor upsampled_masked_l1_op(const std::vector<Tensor>& x) { return ops::upsampled_masked_l1(x[0], x[1]); }
 
 // Optimiser steps over the flat buffers in x; they return nothing (no autograd).
 Tensor adam_op(const std::vector<Tensor>& x) {
@@ -240,6 +242,20 @@ CaseList make_cases(Bench& b) {
   cases.add("balanced_bce", shape_str(depth),
             [&b, depth] { return std::vector<Tensor>{b.uniform(depth, -8, 8, true), b.uniform(depth, 0, 1)}; },
             balanced_bce_op, 2 * f32_bytes(depth), 3 * f32_bytes(depth));
+
+  // Deep supervision's fused upsample + loss: the stride-4 maps read at full resolution (the other scales cost the
+  // same per label pixel). Unfused, each is a resize_bilinear to full resolution plus the loss above. Bytes: the
+  // low-resolution map and the labels forward; backward also the low-resolution gradient.
+  Shape low = b.map(4, kClasses), depth_low = b.map(4, 1);
+  cases.add("upsampled_cross_entropy", shape_str(low) + "->" + shape_str(px),
+            [&b, low, px] { return std::vector<Tensor>{b.input(low), b.labels(px, kClasses)}; },
+            upsampled_cross_entropy_op, f32_bytes(low) + labels, 2 * f32_bytes(low) + labels);
+  cases.add("upsampled_masked_l1", shape_str(depth_low) + "->" + shape_str(depth),
+            [&b, depth_low, depth] {
+              return std::vector<Tensor>{b.uniform(depth_low, 0, 10, true), b.uniform(depth, 0, 10)};
+            },
+            upsampled_masked_l1_op, f32_bytes(depth_low) + f32_bytes(depth),
+            2 * f32_bytes(depth_low) + f32_bytes(depth));
 
   // The optimiser over the flat parameter buffer (its size does not scale with the batch).
   Shape params{kParameters};

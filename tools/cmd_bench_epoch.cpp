@@ -94,7 +94,7 @@ int cmd_bench_epoch(const std::vector<std::string>& argv) {
     std::map<std::string, Tensor> on_device;
     for (auto& [name, t] : b.tensors) on_device[name] = t.to(dev);
     params.zero_grad();
-    ModelOutput out = model->forward(on_device.at("image"));
+    ModelOutput out = model->forward(on_device.at("image"), FinalPredictions::BeforeUpsampling);
     Tensor total = fixed_weighted_total(tasks, compute_task_losses(tasks, out, on_device));
     total.backward();
     optimizer.step(cfg.optimizer.lr);

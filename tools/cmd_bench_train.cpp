@@ -85,7 +85,7 @@ struct TrainStep {
   Tensor run() {
     const TaskSet& tasks = model.tasks();
     params.zero_grad();
-    ModelOutput out = model.forward(batch.at("image"));
+    ModelOutput out = model.forward(batch.at("image"), FinalPredictions::BeforeUpsampling);
     Tensor total = fixed_weighted_total(tasks, compute_task_losses(tasks, out, batch));
     if (overlapped) {
       overlapped->backward(total);

@@ -14,6 +14,16 @@ Tensor task_loss(const TaskSpec& spec, const Tensor& prediction, const Tensor& l
   MTINET_FAIL("unknown loss kind for task '", spec.name, "'");
 }
 
+Tensor upsampled_task_loss(const TaskSpec& spec, const Tensor& prediction, const Tensor& label) {
+  switch (spec.loss) {
+    case LossKind::CrossEntropy: return ops::upsampled_cross_entropy(prediction, label, spec.ignore_index);
+    case LossKind::MaskedL1: return ops::upsampled_masked_l1(prediction, label, 0.0);
+    case LossKind::NormalsL1: return ops::upsampled_normals_l1(prediction, label);
+    case LossKind::BalancedBce: return ops::upsampled_balanced_bce(prediction, label, spec.pos_weight);
+  }
+  MTINET_FAIL("unknown loss kind for task '", spec.name, "'");
+}
+
 namespace {
 const Tensor& label_for(const std::map<std::string, Tensor>& labels, const std::string& task) {
   auto it = labels.find(task);
@@ -31,18 +41,29 @@ TaskLosses compute_task_losses(const TaskSet& tasks, const ModelOutput& out,
                                const std::map<std::string, Tensor>& labels) {
   TaskLosses result;
   for (const TaskSpec& spec : tasks.main) {
-    auto it = out.tasks.find(spec.name);
-    MTINET_CHECK(it != out.tasks.end(), "the model produced no prediction for main task '", spec.name, "'");
-    Tensor l = task_loss(spec, it->second, label_for(labels, spec.name));
+    const Tensor& label = label_for(labels, spec.name);
+    Tensor l;
+    if (auto it = out.tasks.find(spec.name); it != out.tasks.end()) {
+      l = task_loss(spec, it->second, label);
+    } else if (auto low = out.tasks_before_upsampling.find(spec.name); low != out.tasks_before_upsampling.end()) {
+      // The model would have upsampled to its input's size; the loss upsamples to the label's, so they must agree
+      // (as they must for the full-resolution prediction's loss).
+      MTINET_CHECK(label.dim(1) == out.upsampled_size[0] && label.dim(2) == out.upsampled_size[1], "labels ",
+                   label.describe(), " of task '", spec.name, "' do not have the input's size ", out.upsampled_size[0],
+                   "x", out.upsampled_size[1]);
+      l = upsampled_task_loss(spec, low->second, label);
+    } else {
+      MTINET_FAIL("the model produced no prediction for main task '", spec.name, "'");
+    }
     result.final_only[spec.name] = l;
     accumulate(result.per_task, spec.name, l);
   }
   for (const auto& scale : out.deep_supervision) {
     for (const auto& [task, pred] : scale) {
       const Tensor& label = label_for(labels, task);
-      // Deep-supervision predictions are upsampled to the label's size (NHWC: dims 1, 2).
-      Tensor up = ops::resize_bilinear(pred, label.dim(1), label.dim(2));
-      accumulate(result.per_task, task, task_loss(tasks.spec(task), up, label));
+      // Deep-supervision predictions are upsampled to the label's size inside the loss: the full-resolution maps
+      // (40 channels for NYUD's semseg, at every scale) are never stored.
+      accumulate(result.per_task, task, upsampled_task_loss(tasks.spec(task), pred, label));
     }
   }
   return result;

@@ -72,7 +72,7 @@ Trainer::StepLosses Trainer::forward_backward(const std::map<std::string, Tensor
   for (int64_t i = 0; i < k; ++i) {
     std::map<std::string, Tensor> part;
     for (const auto& [name, t] : data) part[name] = k == 1 ? t : t.slice_batch(i * m, (i + 1) * m);
-    ModelOutput out = model_->forward(part.at("image"));
+    ModelOutput out = model_->forward(part.at("image"), FinalPredictions::BeforeUpsampling);
     TaskLosses losses = compute_task_losses(tasks, out, part);
     Tensor total = balancer_->combine(losses.per_task, step_, epoch);
     accumulate(sum.total, total, i == 0);

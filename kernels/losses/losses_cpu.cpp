@@ -1,6 +1,6 @@
 // CPU loops for the loss kernels: OpenMP over pixels, templated on float/double, per-pixel math from losses_math.h.
-// Forward sums are accumulated in double over fixed chunks, then the chunk partials in order, so a loss is bitwise
-// the same for any thread count.
+// Forward sums are accumulated in double over fixed chunks, then the chunk partials in order (fixed_order_sum,
+// losses_cpu_common.h), so a loss is bitwise the same for any thread count.
 #include <algorithm>
 #include <array>
 #include <cmath>
@@ -12,57 +12,18 @@
 #include "kernels/cpu_isa.h"
 #include "kernels/dispatch.h"
 #include "kernels/losses/losses.h"
+#include "kernels/losses/losses_cpu_common.h"
 #include "kernels/losses/losses_math.h"
 
 namespace mtinet::kernels {
 
 namespace {
 
-constexpr int64_t kChunk = 2048;  // items per partial sum: fixed, so the summation order never depends on threads
-
-template <int K>
-using Sums = std::array<double, K>;
-
-// Sums K per-item terms over items [0, n): item(i, acc) adds item i's terms into acc.
-template <int K, class Item>
-Sums<K> fixed_order_sum(int64_t n, Item item) {
-  int64_t chunks = (n + kChunk - 1) / kChunk;
-  std::vector<Sums<K>> partial(size_t(chunks), Sums<K>{});
-#pragma omp parallel for schedule(static) if (chunks > 1)
-  for (int64_t c = 0; c < chunks; ++c) {
-    Sums<K> acc{};
-    int64_t end = std::min(n, (c + 1) * kChunk);
-    for (int64_t i = c * kChunk; i < end; ++i) item(i, acc);
-    partial[size_t(c)] = acc;
-  }
-  Sums<K> total{};
-  for (const Sums<K>& p : partial)
-    for (int k = 0; k < K; ++k) total[size_t(k)] += p[size_t(k)];
-  return total;
-}
-
-// Applies f(i) for i in [0, n) in parallel; small loops stay on one thread to avoid OpenMP overhead.
-template <class F>
-void parallel_for(int64_t n, F f) {
-#pragma omp parallel for schedule(static) if (n > 4096)
-  for (int64_t i = 0; i < n; ++i) f(i);
-}
-
-// sum / n, or 0 when nothing was valid.
-double mean_or_zero(double sum, double n) { return n > 0 ? sum / n : 0.0; }
-
-template <class T>
-T upstream(const Tensor& grad_loss) { return grad_loss.data<T>()[0]; }
-
-double stat(const Tensor& s) { return s.data<double>()[0]; }
+using namespace losses_cpu;
 
 // ---- cross entropy ----
 
-// The f32 rows of one pixel's logits, vectorised (kernels/cpu_exp.h), compiled for AVX-512, AVX2+FMA and baseline
-// x86-64 and chosen per call (kernels/cpu_isa.h). The gradient takes exp() once per logit: e_k = exp(x_k - max),
-// then softmax_k = e_k / sum(e), instead of exp(x_k - lse) after a separate pass for lse. Results differ from the
-// scalar f64-exp version, and between variants, by a few ulp: the spread PyTorch's own CPU kernels have. f64 keeps
-// the scalar path.
+// The vectorised f32 rows behind losses_cpu_common.h's CeRows, one copy per instruction set.
 [[gnu::always_inline]] inline float row_max(const float* x, int64_t c) {
   float m = x[0];
 #pragma omp simd reduction(max : m)
@@ -91,11 +52,6 @@ double stat(const Tensor& s) { return s.data<double>()[0]; }
   for (int64_t k = 0; k < c; ++k) out[k] = (out[k] * inv - (k == y ? 1.f : 0.f)) * scale;
 }
 
-struct CeRows {
-  float (*lse)(const float*, int64_t);
-  void (*grad)(const float*, int64_t, int64_t, float, float*);
-};
-
 #define MTINET_CE_ROWS(name, target)                                                                     \
   target float ce_row_lse_##name(const float* x, int64_t c) { return ce_row_lse_body(x, c); }          \
   target void ce_row_grad_##name(const float* x, int64_t c, int64_t y, float scale, float* out) {     \
@@ -105,26 +61,6 @@ MTINET_CE_ROWS(avx512, [[gnu::target("avx512f")]])
 MTINET_CE_ROWS(avx2, [[gnu::target("avx2,fma")]])
 MTINET_CE_ROWS(baseline, )
 #undef MTINET_CE_ROWS
-
-CeRows ce_rows() {
-  switch (cpu_isa()) {
-    case CpuIsa::Avx512: return {ce_row_lse_avx512, ce_row_grad_avx512};
-    case CpuIsa::Avx2: return {ce_row_lse_avx2, ce_row_grad_avx2};
-    default: return {ce_row_lse_baseline, ce_row_grad_baseline};
-  }
-}
-
-float ce_row_lse(const CeRows& rows, const float* x, int64_t c) { return rows.lse(x, c); }
-void ce_row_grad(const CeRows& rows, const float* x, int64_t c, int64_t y, float scale, float* out) {
-  rows.grad(x, c, y, scale, out);
-}
-
-// f64: the scalar math of losses_math.h, shared with nothing faster (f64 runs are reference runs).
-double ce_row_lse(const CeRows&, const double* x, int64_t c) { return log_sum_exp(x, c); }
-void ce_row_grad(const CeRows&, const double* x, int64_t c, int64_t y, double scale, double* out) {
-  double lse = log_sum_exp(x, c);
-  for (int64_t k = 0; k < c; ++k) out[k] = ce_logit_grad(x[k], lse, k == y, scale);
-}
 
 template <class T>
 void ce_forward(const T* x, const int64_t* lab, int64_t pixels, int64_t c, int64_t ignore_index, Tensor& loss,
@@ -220,6 +156,14 @@ void bce_backward(const T* x, const T* lab, int64_t n, T w, T scale, T* gx) {
 }
 
 }  // namespace
+
+losses_cpu::CeRows losses_cpu::ce_rows() {
+  switch (cpu_isa()) {
+    case CpuIsa::Avx512: return {ce_row_lse_avx512, ce_row_grad_avx512};
+    case CpuIsa::Avx2: return {ce_row_lse_avx2, ce_row_grad_avx2};
+    default: return {ce_row_lse_baseline, ce_row_grad_baseline};
+  }
+}
 
 void check_class_labels(const int64_t* labels, int64_t n, int64_t classes, int64_t ignore_index,
                         const std::string& what) {

@@ -23,14 +23,19 @@ template <class T> MTINET_HD T l1_sign(T d) { return d > T(0) ? T(1) : (d < T(0)
 
 // ---- cross entropy over the channels of one pixel ----
 
-// log(sum_c exp(x_c)), stable: the maximum is subtracted first so no exp() overflows.
-template <class T> MTINET_HD T log_sum_exp(const T* x, int64_t c) {
+// log(sum_c exp(x_c)), stable: the maximum is subtracted first so no exp() overflows. x is anything x[k] reads
+// channel k of: a pointer, or an upsampled pixel interpolated on the fly (upsampled_losses_math.h).
+template <class T, class X> MTINET_HD T log_sum_exp_of(const X& x, int64_t c) {
   T m = x[0];
-  for (int64_t k = 1; k < c; ++k) m = x[k] > m ? x[k] : m;
+  for (int64_t k = 1; k < c; ++k) {
+    const T v = x[k];
+    m = v > m ? v : m;
+  }
   T s = T(0);
   for (int64_t k = 0; k < c; ++k) s += exp(x[k] - m);
   return m + log(s);
 }
+template <class T> MTINET_HD T log_sum_exp(const T* x, int64_t c) { return log_sum_exp_of<T>(x, c); }
 
 // Neither ignored nor a class index: an error on CPU, a NaN loss on CUDA.
 MTINET_HD bool ce_label_bad(int64_t y, int64_t c, int64_t ignore_index) {
@@ -38,7 +43,10 @@ MTINET_HD bool ce_label_bad(int64_t y, int64_t c, int64_t ignore_index) {
 }
 
 // NLL of the target class: -log_softmax(x)_y = lse - x_y.
-template <class T> MTINET_HD T ce_pixel_loss(const T* x, int64_t c, int64_t y) { return log_sum_exp(x, c) - x[y]; }
+template <class T, class X> MTINET_HD T ce_pixel_loss_of(const X& x, int64_t c, int64_t y) {
+  return log_sum_exp_of<T>(x, c) - x[y];
+}
+template <class T> MTINET_HD T ce_pixel_loss(const T* x, int64_t c, int64_t y) { return ce_pixel_loss_of<T>(x, c, y); }
 
 // d loss / d x_k = (softmax_k - [k == y]) * scale, with softmax_k = exp(x_k - lse).
 template <class T> MTINET_HD T ce_logit_grad(T x, T lse, bool is_target, T scale) {

@@ -1,10 +1,12 @@
 // The four MTI-Net losses: cross entropy (semseg, human parts), masked L1 (depth), normals L1, balanced BCE
-// (edge, saliency). Forward dispatches to kernels/losses/losses*, backward is recorded beside it. Each loss is a 0-d
+// (edge, saliency), and the same four on a bilinearly upsampled prediction (deep supervision). Forward dispatches to
+// kernels/losses/losses* and kernels/losses/upsampled_losses*, backward is recorded beside it. Each loss is a 0-d
 // tensor of the prediction's dtype on its device; the statistic its backward needs (valid count or BCE weight) stays
 // on the device too, saved as a 0-d f64 tensor. Labels get no gradient.
 #include "core/autograd.h"
 #include "core/ops.h"
 #include "kernels/losses/losses.h"
+#include "kernels/losses/upsampled_losses.h"
 
 namespace mtinet::ops {
 
@@ -80,6 +82,66 @@ Tensor balanced_bce(const Tensor& logits, const Tensor& labels, std::optional<do
                   kernels::balanced_bce_backward(saved[0], saved[1], saved[2], g, gx);
                   return std::vector<Tensor>{gx};
                 });
+}
+
+// ---- upsampled losses ----
+
+namespace {
+// A low-resolution NHWC prediction and a label of the same batch on the same device; dense labels ({N,H,W,C},
+// pred's dtype) also share its channels.
+void check_upsampled(const char* op, const Tensor& pred, const Tensor& label, bool dense_label) {
+  check_floating(op, pred);
+  check_ndim(op, pred, 4);
+  MTINET_CHECK(pred.dim(1) > 0 && pred.dim(2) > 0 && pred.dim(3) > 0, op, ": prediction ", pred.describe(),
+               " is empty");
+  check_same_device(op, pred, label);
+  if (dense_label) {
+    MTINET_CHECK(label.ndim() == 4 && label.dim(0) == pred.dim(0) && label.dim(3) == pred.dim(3), op, ": label ",
+                 label.describe(), " must be {N,H,W,C} with the batch and channels of the prediction ",
+                 pred.describe());
+    MTINET_CHECK(pred.dtype() == label.dtype(), op, ": dtype mismatch between ", pred.describe(), " and ",
+                 label.describe());
+  } else {
+    MTINET_CHECK(label.dtype() == DType::I64, op, ": labels must be i64, got ", label.describe());
+    MTINET_CHECK(label.ndim() == 3 && label.dim(0) == pred.dim(0), op, ": labels ", label.describe(),
+                 " must be {N,H,W} with the batch of the logits ", pred.describe());
+  }
+  MTINET_CHECK(label.dim(1) > 0 && label.dim(2) > 0, op, ": label ", label.describe(), " has an empty size");
+}
+
+Tensor upsampled_loss(const char* op, const kernels::DenseLoss& kind, const Tensor& pred, const Tensor& label) {
+  Tensor loss = scalar_like(pred), stat = statistic_for(pred);
+  kernels::upsampled_loss_forward(kind, pred, label, loss, stat);
+  return record(loss, op, {pred}, {pred, label, stat}, [kind](const Tensor& g, const std::vector<Tensor>& saved) {
+    Tensor gp = grad_like(saved[0]);
+    kernels::upsampled_loss_backward(kind, saved[0], saved[1], saved[2], g, gp);
+    return std::vector<Tensor>{gp};
+  });
+}
+}  // namespace
+
+Tensor upsampled_cross_entropy(const Tensor& logits, const Tensor& labels, int64_t ignore_index) {
+  check_upsampled("upsampled_cross_entropy", logits, labels, false);
+  return upsampled_loss("upsampled_cross_entropy", {kernels::DenseLossKind::CrossEntropy, ignore_index, 0.0, {}},
+                        logits, labels);
+}
+
+Tensor upsampled_masked_l1(const Tensor& pred, const Tensor& label, double invalid_value) {
+  check_upsampled("upsampled_masked_l1", pred, label, true);
+  return upsampled_loss("upsampled_masked_l1", {kernels::DenseLossKind::MaskedL1, 0, invalid_value, {}}, pred,
+                        label);
+}
+
+Tensor upsampled_normals_l1(const Tensor& pred, const Tensor& label) {
+  check_upsampled("upsampled_normals_l1", pred, label, true);
+  MTINET_CHECK(pred.dim(3) == 3, "upsampled_normals_l1: expected 3 channels (last dim), got ", pred.describe());
+  return upsampled_loss("upsampled_normals_l1", {kernels::DenseLossKind::NormalsL1, 0, 0.0, {}}, pred, label);
+}
+
+Tensor upsampled_balanced_bce(const Tensor& logits, const Tensor& labels, std::optional<double> pos_weight) {
+  check_upsampled("upsampled_balanced_bce", logits, labels, true);
+  return upsampled_loss("upsampled_balanced_bce", {kernels::DenseLossKind::BalancedBce, 0, 0.0, pos_weight}, logits,
+                        labels);
 }
 
 }  // namespace mtinet::ops

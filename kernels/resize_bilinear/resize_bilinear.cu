@@ -31,7 +31,7 @@ __global__ void resize_forward_kernel(const T* __restrict__ x, T* __restrict__ y
     const T* img = x + b * d.h * d.w * d.c + k;
     const T p00 = img[(vy.i0 * d.w + vx.i0) * d.c], p01 = img[(vy.i0 * d.w + vx.i1) * d.c];
     const T p10 = img[(vy.i1 * d.w + vx.i0) * d.c], p11 = img[(vy.i1 * d.w + vx.i1) * d.c];
-    y[i] = vy.w0 * (vx.w0 * p00 + vx.w1 * p01) + vy.w1 * (vx.w0 * p10 + vx.w1 * p11);
+    y[i] = bilinear_blend(vy, vx, p00, p01, p10, p11);
   }
 }
 

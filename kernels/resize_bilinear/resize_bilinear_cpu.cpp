@@ -10,24 +10,6 @@
 namespace mtinet::kernels {
 
 namespace {
-// The taps of every output index along one axis.
-template <class T>
-std::vector<LinearTap<T>> axis_taps(int64_t in_size, int64_t out_size, double factor) {
-  T scale = resize_source_scale<T>(in_size, out_size, factor);
-  std::vector<LinearTap<T>> taps(static_cast<size_t>(out_size));
-  for (int64_t o = 0; o < out_size; ++o) taps[size_t(o)] = linear_tap(o, scale, in_size);
-  return taps;
-}
-
-// For every input index along one axis, the output indices that read it.
-template <class T>
-std::vector<OutputRange> axis_ranges(int64_t in_size, int64_t out_size, double factor) {
-  T scale = resize_source_scale<T>(in_size, out_size, factor);
-  std::vector<OutputRange> ranges(static_cast<size_t>(in_size));
-  for (int64_t i = 0; i < in_size; ++i) ranges[size_t(i)] = outputs_reading(i, scale, in_size, out_size);
-  return ranges;
-}
-
 template <class T>
 void forward(const T* x, T* y, int64_t n, int64_t h, int64_t w, int64_t c, int64_t oh, int64_t ow, double fh,
              double fw) {
@@ -44,7 +26,7 @@ void forward(const T* x, T* y, int64_t n, int64_t h, int64_t w, int64_t c, int64
       const T *p00 = r0 + vx.i0 * c, *p01 = r0 + vx.i1 * c, *p10 = r1 + vx.i0 * c, *p11 = r1 + vx.i1 * c;
       T* o = out + ox * c;
       for (int64_t k = 0; k < c; ++k)
-        o[k] = vy.w0 * (vx.w0 * p00[k] + vx.w1 * p01[k]) + vy.w1 * (vx.w0 * p10[k] + vx.w1 * p11[k]);
+        o[k] = bilinear_blend(vy, vx, p00[k], p01[k], p10[k], p11[k]);
     }
   }
 }

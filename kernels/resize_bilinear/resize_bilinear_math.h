@@ -6,6 +6,7 @@
 // The arithmetic runs in the tensor's type T, as PyTorch does, so f32 results round the same way.
 #pragma once
 #include <cstdint>
+#include <vector>
 
 #include "kernels/dispatch.h"
 
@@ -42,6 +43,13 @@ MTINET_HD LinearTap<T> linear_tap(int64_t dst, T scale, int64_t in_size) {
   return t;
 }
 
+// The interpolated value of one output element from its four source values (rows vy, columns vx): the single
+// expression the resize forward on both devices and the upsampled losses evaluate, so they round alike.
+template <class T>
+MTINET_HD T bilinear_blend(const LinearTap<T>& vy, const LinearTap<T>& vx, T v00, T v01, T v10, T v11) {
+  return vy.w0 * (vx.w0 * v00 + vx.w1 * v01) + vy.w1 * (vx.w0 * v10 + vx.w1 * v11);
+}
+
 // Weight with which the output of tap t reads source index i (both taps may hit i at the last index).
 template <class T>
 MTINET_HD T tap_weight(const LinearTap<T>& t, int64_t i) {
@@ -75,6 +83,26 @@ MTINET_HD OutputRange outputs_reading(int64_t i, T scale, int64_t in_size, int64
   r.begin = first_output_at_least(i - 1, scale, in_size, out_size);
   r.end = first_output_at_least(i + 1, scale, in_size, out_size);
   return r;
+}
+
+// ---- host-side tables (the CPU loops) ----
+
+// The taps of every output index along one axis.
+template <class T>
+std::vector<LinearTap<T>> axis_taps(int64_t in_size, int64_t out_size, double factor) {
+  T scale = resize_source_scale<T>(in_size, out_size, factor);
+  std::vector<LinearTap<T>> taps(static_cast<size_t>(out_size));
+  for (int64_t o = 0; o < out_size; ++o) taps[size_t(o)] = linear_tap(o, scale, in_size);
+  return taps;
+}
+
+// For every input index along one axis, the output indices that read it.
+template <class T>
+std::vector<OutputRange> axis_ranges(int64_t in_size, int64_t out_size, double factor) {
+  T scale = resize_source_scale<T>(in_size, out_size, factor);
+  std::vector<OutputRange> ranges(static_cast<size_t>(in_size));
+  for (int64_t i = 0; i < in_size; ++i) ranges[size_t(i)] = outputs_reading(i, scale, in_size, out_size);
+  return ranges;
 }
 
 }  // namespace mtinet::kernels
