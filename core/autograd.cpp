@@ -20,8 +20,43 @@ BackwardObserverScope::BackwardObserverScope(BackwardObserver* observer) : previ
 }
 BackwardObserverScope::~BackwardObserverScope() { g_observer = previous_; }
 
+namespace {
+
+// An empty storage on `device`, shared by every graph_input() shadow there (so a shadow still names its device).
+const std::shared_ptr<Storage>& empty_storage(Device device) {
+  static const std::shared_ptr<Storage> cpu = std::make_shared<Storage>(0, Device::CPU);
+  static const std::shared_ptr<Storage> cuda = std::make_shared<Storage>(0, Device::CUDA);  // made on first use
+  return device == Device::CPU ? cpu : cuda;
+}
+
+// What a node keeps of one input. A leaf that requires grad is kept itself: its gradient accumulates into it and
+// grad() finds it by identity. Any other input becomes a shadow: its shape, dtype, name, requires_grad and grad_fn
+// over an empty storage. The graph only needs the link to the producing node, and backward reads only the saved
+// tensors; keeping the inputs themselves kept every intermediate tensor of the forward pass alive until the graph
+// died (7.8 GiB after a batch-8 480x640 forward pass, against 4.6 GiB saved for backward).
+Tensor graph_input(const Tensor& t) {
+  if (!t.defined() || (!t.grad_fn() && t.requires_grad())) return t;
+  auto shadow = std::make_shared<TensorImpl>();
+  shadow->storage = empty_storage(t.device());
+  shadow->shape = t.shape();
+  shadow->dtype = t.dtype();
+  shadow->requires_grad = t.requires_grad();
+  shadow->grad_fn = t.grad_fn();
+  shadow->name = t.name();
+  return Tensor(std::move(shadow));
+}
+
+std::vector<Tensor> graph_inputs(const std::vector<Tensor>& inputs) {
+  std::vector<Tensor> out;
+  out.reserve(inputs.size());
+  for (const Tensor& t : inputs) out.push_back(graph_input(t));
+  return out;
+}
+
+}  // namespace
+
 Node::Node(std::string op, std::vector<Tensor> inputs, std::vector<Tensor> saved, BackwardFn fn)
-    : op_(std::move(op)), inputs_(std::move(inputs)), fn_(std::move(fn)) {
+    : op_(std::move(op)), inputs_(graph_inputs(inputs)), fn_(std::move(fn)) {
   saved_.reserve(saved.size());
   for (const Tensor& t : saved) {
     saved_.push_back(t.defined() ? t.detach() : Tensor());
@@ -93,10 +128,21 @@ void accumulate_leaf(const Tensor& leaf, const Tensor& g) {
   }
 }
 
-// Adds g into the gradient slot `slot`, out of place: g may alias a tensor another node still holds.
+// True when nothing but `t` refers to its memory: no other Tensor copy, and no view of the same storage.
+bool sole_owner(const Tensor& t) { return t.impl_ptr().use_count() == 1 && t.impl().storage.use_count() == 1; }
+
+// Adds g into the gradient slot `slot`. In place when the slot is the only holder of its memory (the usual case: a
+// gradient one backward just made, which a second consumer's gradient now joins), so a tensor used by several ops
+// (HRNet's branch outputs feed every fuse layer) costs no copy per extra consumer. Out of place otherwise: the slot
+// may alias a tensor another node still holds (an add's backward hands the same gradient to both inputs). The sum is
+// the same either way, bit for bit.
 void accumulate_into(Tensor& slot, const Tensor& g) {
   if (!slot.defined()) {
     slot = g;
+    return;
+  }
+  if (sole_owner(slot)) {
+    kernels::add_inplace(slot, g);
     return;
   }
   Tensor sum = slot.clone();

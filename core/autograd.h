@@ -20,6 +20,8 @@ class Node {
  public:
   Node(std::string op, std::vector<Tensor> inputs, std::vector<Tensor> saved, BackwardFn fn);
   const std::string& op() const { return op_; }
+  // The inputs as the graph needs them: leaves that require grad as themselves, any other input as a storage-less
+  // shadow carrying its shape, dtype and grad_fn (core/autograd.cpp, graph_input). Never read their data.
   const std::vector<Tensor>& inputs() const { return inputs_; }
   // The tensors kept for backward (empty after release()); for memory accounting such as `mtinet summary`.
   const std::vector<Tensor>& saved() const { return saved_; }

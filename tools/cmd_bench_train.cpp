@@ -64,6 +64,12 @@ double peak_mib(Device d) {
   return double(usage.ru_maxrss) / 1024.0;  // Linux reports kilobytes
 }
 
+long minor_faults() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return usage.ru_minflt;
+}
+
 using Clock = std::chrono::steady_clock;
 
 double median(std::vector<double> v) {
@@ -239,6 +245,7 @@ int cmd_bench_train(const std::vector<std::string>& argv) {
                   std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
   }
   std::vector<double> ms;
+  const long faults_before = minor_faults();
   double last_loss = 0;
   double allreduce_s = dist::allreduce_seconds(), exposed_s = dist::allreduce_exposed_seconds();
   int64_t started_early = 0;
@@ -284,6 +291,10 @@ int cmd_bench_train(const std::vector<std::string>& argv) {
     }
   }
   std::printf("peak memory: %.1f MiB (%s)\n", peak_mib(dev), cuda ? "CUDA allocator high-water mark" : "peak RSS");
+  if (!cuda) {  // steady state: the CPU allocator's block cache should leave next to no page faults per step
+    std::printf("page faults: %.0f per step (minor, mean over the timed steps)\n",
+                double(minor_faults() - faults_before) / steps);
+  }
   MTINET_CHECK(std::isfinite(last_loss), "bench train: the loss is not finite (", last_loss, ")");
 #ifdef MTINET_WITH_CUDA
   if (cuda) {
