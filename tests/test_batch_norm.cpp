@@ -7,6 +7,7 @@
 #include <string>
 
 #include "core/ops.h"
+#include "kernels/cpu_parallel.h"
 #include "test_util.h"
 
 using namespace mtinet;
@@ -171,7 +172,8 @@ TEST_CASE("batch_norm eval backward notices running statistics updated after its
 TEST_CASE("batch_norm f32 statistics: no cancellation on a large offset, independent of thread count") {
   Rng rng(6);
   // rows * channels above the OpenMP threshold, so the chunked reduction really runs on several threads.
-  Tensor x = random_tensor({4, 33, 32, 8}, rng, -1, 1, DType::F32);
+  static_assert(4 * 66 * 128 * 8 > kernels::kMinParallelElements);
+  Tensor x = random_tensor({4, 66, 128, 8}, rng, -1, 1, DType::F32);
   float* p = x.data<float>();
   for (int64_t i = 0; i < x.numel(); ++i) p[i] += 1e4f;
   Tensor w = random_tensor({8}, rng, 0.5, 1.5, DType::F32);

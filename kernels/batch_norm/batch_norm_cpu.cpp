@@ -6,6 +6,7 @@
 
 #include "kernels/batch_norm/batch_norm.h"
 #include "kernels/batch_norm/batch_norm_math.h"
+#include "kernels/cpu_parallel.h"
 
 namespace mtinet::kernels {
 
@@ -28,7 +29,7 @@ std::vector<double> channel_sums(int64_t rows, int64_t channels, int k, AddRow a
   const int64_t chunks = (rows + kRowsPerChunk - 1) / kRowsPerChunk;
   const int64_t width = k * channels;
   std::vector<double> partial(size_t(chunks * width), 0.0);
-#pragma omp parallel for schedule(static) if (rows * channels > 32768)
+#pragma omp parallel for schedule(static) if (rows * channels > kMinParallelElements)
   for (int64_t b = 0; b < chunks; ++b) {
     double* acc = partial.data() + b * width;
     const int64_t end = b * kRowsPerChunk + kRowsPerChunk < rows ? b * kRowsPerChunk + kRowsPerChunk : rows;
@@ -76,7 +77,7 @@ struct ChannelParams {
 
 template <class T>
 void apply(const T* x, int64_t rows, int64_t ch, const T* mean, const ChannelParams<T>& p, T* y) {
-#pragma omp parallel for schedule(static) if (rows * ch > 32768)
+#pragma omp parallel for schedule(static) if (rows * ch > kMinParallelElements)
   for (int64_t r = 0; r < rows; ++r) {
     for (int64_t c = 0; c < ch; ++c) {
       size_t k = size_t(c);
@@ -115,7 +116,7 @@ void backward_input(const T* gy, const T* x, int64_t rows, int64_t ch, const T* 
       mean_gy_xhat[k] = sum_gy_xhat[c] / T(rows);
     }
   }
-#pragma omp parallel for schedule(static) if (rows * ch > 32768)
+#pragma omp parallel for schedule(static) if (rows * ch > kMinParallelElements)
   for (int64_t r = 0; r < rows; ++r) {
     for (int64_t c = 0; c < ch; ++c) {
       size_t k = size_t(c);

@@ -5,6 +5,7 @@
 
 #include "kernels/channel_gating/channel_gating.h"
 #include "kernels/dispatch.h"
+#include "kernels/cpu_parallel.h"
 
 namespace mtinet::kernels {
 
@@ -31,7 +32,7 @@ void avg_pool(const T* x, ImageDims d, T* y) {
 template <class T>
 void avg_pool_backward(const T* gy, ImageDims d, T* gx) {
   const T inv = T(1.0 / double(d.pixels));
-#pragma omp parallel for schedule(static) if (d.images * d.pixels * d.ch > 32768)
+#pragma omp parallel for schedule(static) if (d.images * d.pixels * d.ch > kMinParallelElements)
   for (int64_t r = 0; r < d.images * d.pixels; ++r) {
     const T* g = gy + (r / d.pixels) * d.ch;
     for (int64_t c = 0; c < d.ch; ++c) gx[r * d.ch + c] = g[c] * inv;
@@ -41,7 +42,7 @@ void avg_pool_backward(const T* gy, ImageDims d, T* gx) {
 // y[n,p,c] = x[n,p,c] * s[n,c]; also gx = gy * s in the backward.
 template <class T>
 void scale_rows(const T* x, const T* s, ImageDims d, T* y) {
-#pragma omp parallel for schedule(static) if (d.images * d.pixels * d.ch > 32768)
+#pragma omp parallel for schedule(static) if (d.images * d.pixels * d.ch > kMinParallelElements)
   for (int64_t r = 0; r < d.images * d.pixels; ++r) {
     const T* sr = s + (r / d.pixels) * d.ch;
     for (int64_t c = 0; c < d.ch; ++c) y[r * d.ch + c] = x[r * d.ch + c] * sr[c];

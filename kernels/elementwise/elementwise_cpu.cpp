@@ -6,6 +6,7 @@
 
 #include "kernels/elementwise/elementwise.h"
 #include "kernels/elementwise/elementwise_math.h"
+#include "kernels/cpu_parallel.h"
 
 namespace mtinet::kernels {
 
@@ -13,7 +14,7 @@ namespace {
 // Applies f(i) for i in [0, n) in parallel; small tensors stay on one thread to avoid OpenMP overhead.
 template <class F>
 void parallel_for(int64_t n, F f) {
-#pragma omp parallel for schedule(static) if (n > 32768)
+#pragma omp parallel for schedule(static) if (n > kMinParallelElements)
   for (int64_t i = 0; i < n; ++i) f(i);
 }
 }  // namespace

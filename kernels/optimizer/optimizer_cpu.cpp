@@ -1,25 +1,26 @@
 #include <cstdint>
 
 #include "kernels/optimizer/optimizer.h"
+#include "kernels/cpu_parallel.h"
 
 namespace mtinet::kernels {
 
 namespace {
 template <class T>
 void sgd_loop(T* p, const T* g, T* buf, int64_t n, const SgdParams& h) {
-#pragma omp parallel for schedule(static) if (n > 32768)
+#pragma omp parallel for schedule(static) if (n > kMinParallelElements)
   for (int64_t i = 0; i < n; ++i) sgd_update(p[i], g[i], buf[i], h);
 }
 
 template <class T>
 void adam_loop(T* p, const T* g, T* m, T* v, int64_t n, const AdamParams& h) {
-#pragma omp parallel for schedule(static) if (n > 32768)
+#pragma omp parallel for schedule(static) if (n > kMinParallelElements)
   for (int64_t i = 0; i < n; ++i) adam_update(p[i], g[i], m[i], v[i], h);
 }
 
 template <class T>
 void scale_loop(T* x, int64_t n, T s) {
-#pragma omp parallel for schedule(static) if (n > 32768)
+#pragma omp parallel for schedule(static) if (n > kMinParallelElements)
   for (int64_t i = 0; i < n; ++i) x[i] *= s;
 }
 }  // namespace

@@ -2,6 +2,7 @@
 
 #include "kernels/dispatch.h"
 #include "kernels/reduce/reduce.h"
+#include "kernels/cpu_parallel.h"
 
 namespace mtinet::kernels {
 
@@ -19,7 +20,7 @@ void argmax_rows(const T* p, int64_t rows, int64_t c, int64_t* o) {
 
 template <class T>
 void fill_value(T* o, int64_t n, T v) {
-#pragma omp parallel for schedule(static) if (n > 32768)
+#pragma omp parallel for schedule(static) if (n > kMinParallelElements)
   for (int64_t i = 0; i < n; ++i) o[i] = v;
 }
 }  // namespace

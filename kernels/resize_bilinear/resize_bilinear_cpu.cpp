@@ -6,6 +6,7 @@
 #include "kernels/dispatch.h"
 #include "kernels/resize_bilinear/resize_bilinear.h"
 #include "kernels/resize_bilinear/resize_bilinear_math.h"
+#include "kernels/cpu_parallel.h"
 
 namespace mtinet::kernels {
 
@@ -14,7 +15,7 @@ template <class T>
 void forward(const T* x, T* y, int64_t n, int64_t h, int64_t w, int64_t c, int64_t oh, int64_t ow, double fh,
              double fw) {
   const std::vector<LinearTap<T>> ty = axis_taps<T>(h, oh, fh), tx = axis_taps<T>(w, ow, fw);
-#pragma omp parallel for schedule(static) if (n * oh * ow * c > 32768)
+#pragma omp parallel for schedule(static) if (n * oh * ow * c > kMinParallelElements)
   for (int64_t row = 0; row < n * oh; ++row) {
     const int64_t b = row / oh;
     const LinearTap<T>& vy = ty[size_t(row % oh)];
@@ -36,7 +37,7 @@ void backward(const T* gy, T* gx, int64_t n, int64_t h, int64_t w, int64_t c, in
               double fw) {
   const std::vector<LinearTap<T>> ty = axis_taps<T>(h, oh, fh), tx = axis_taps<T>(w, ow, fw);
   const std::vector<OutputRange> ry = axis_ranges<T>(h, oh, fh), rx = axis_ranges<T>(w, ow, fw);
-#pragma omp parallel for schedule(static) if (n * h * w * c > 32768)
+#pragma omp parallel for schedule(static) if (n * h * w * c > kMinParallelElements)
   for (int64_t row = 0; row < n * h; ++row) {
     const int64_t b = row / h, iy = row % h;
     const OutputRange& oys = ry[size_t(iy)];
