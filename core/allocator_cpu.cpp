@@ -1,93 +1,59 @@
 // The CPU allocator and the device-independent entry points. CUDA entry points live in core/cuda_runtime.cpp.
 #include <cstdlib>
 #include <cstring>
-#include <map>
 #include <mutex>
-#include <unordered_map>
 
 #include "core/allocator.h"
+#include "core/block_pool.h"
 #include "core/error.h"
 
 namespace mtinet {
 
 namespace {
-// Large blocks are kept after free and handed out again. glibc serves them with mmap and returns them with munmap
-// (its mmap threshold cannot be raised past 32 MiB), so every training step faulted in and zeroed its activations,
-// gradients and im2col buffers page by page anew: 64 k page faults and ~5% of a CPU step in the kernel. A step
-// allocates the same sizes as the step before, so a block cache keyed by size serves nearly every request.
-// A block is reused for a request of at least 7/8 of its size, so the cache wastes little; it holds at most
-// kMaxCachedBytes, beyond which freed blocks go back to the system.
+// Blocks of 256 KiB and more come from a BlockPool (core/block_pool.h): kept after free and handed out again, split
+// and merged, instead of going back to the system and faulting in again on the next step. Smaller ones use glibc's
+// own free lists.
 class CpuAllocator final : public Allocator {
  public:
   void* allocate(size_t bytes) override {
     size_t rounded = round_up(bytes, kCpuAlignment);
-    if (rounded >= kCachedFrom) {
-      rounded = round_up(rounded, kPage);
+    void* p = nullptr;
+    if (rounded >= kPooledFrom) {
       std::lock_guard<std::mutex> lock(mutex_);
-      auto it = free_.lower_bound(rounded);
-      if (it != free_.end() && it->first - it->first / 8 <= rounded) {
-        void* p = it->second;
-        cached_bytes_ -= it->first;
-        free_.erase(it);
-        return p;
-      }
-    }
-    void* p = std::aligned_alloc(kCpuAlignment, rounded);
-    if (p == nullptr && rounded >= kCachedFrom) {
-      release_cache();  // the cache may hold what this request needs
-      p = std::aligned_alloc(kCpuAlignment, rounded);
+      p = pool_.allocate(rounded);
+    } else {
+      p = std::aligned_alloc(kCpuAlignment, rounded == 0 ? kCpuAlignment : rounded);
     }
     MTINET_CHECK(p != nullptr, "CPU allocation of ", bytes, " bytes failed (out of memory)");
-    if (rounded >= kCachedFrom) {
-      std::lock_guard<std::mutex> lock(mutex_);
-      sizes_[p] = rounded;
-    }
     return p;
   }
 
   void deallocate(void* ptr, size_t bytes) override {
     if (ptr == nullptr) return;
-    if (round_up(bytes, kCpuAlignment) >= kCachedFrom) {
+    if (round_up(bytes, kCpuAlignment) >= kPooledFrom) {
       std::lock_guard<std::mutex> lock(mutex_);
-      auto s = sizes_.find(ptr);
-      if (s != sizes_.end() && cached_bytes_ + s->second <= kMaxCachedBytes) {
-        free_.emplace(s->second, ptr);
-        cached_bytes_ += s->second;
-        return;
-      }
-      if (s != sizes_.end()) sizes_.erase(s);
+      pool_.deallocate(ptr);
+      return;
     }
     std::free(ptr);
   }
-
-  ~CpuAllocator() override { release_cache(); }
 
  private:
 #if defined(__SANITIZE_ADDRESS__)
   // Under AddressSanitizer every block goes back to malloc, whose poisoning finds use-after-free; a reused block
   // would hide it.
-  static constexpr size_t kCachedFrom = ~size_t(0);
+  static constexpr size_t kPooledFrom = ~size_t(0);
 #else
-  static constexpr size_t kCachedFrom = size_t(1) << 18;  // 256 KiB: below, glibc's own free lists are fine
+  static constexpr size_t kPooledFrom = size_t(1) << 18;  // 256 KiB: below, glibc's own free lists are fine
 #endif
-  static constexpr size_t kPage = 4096;
-  static constexpr size_t kMaxCachedBytes = size_t(4) << 30;  // 4 GiB of idle blocks at most
+  // Idle memory is kept however much there is: it never exceeds what the process once used at once, so it adds
+  // nothing to the peak, and a training step frees and needs again all of its activations every step (a 4 GiB cap
+  // cost a batch-8 480x640 step 200 k page faults). It goes back to the system when an allocation fails.
+  static constexpr size_t kMaxIdleBytes = ~size_t(0);
   static size_t round_up(size_t n, size_t to) { return (n + to - 1) / to * to; }
 
-  void release_cache() {
-    std::lock_guard<std::mutex> lock(mutex_);
-    for (const auto& [size, p] : free_) {
-      sizes_.erase(p);
-      std::free(p);
-    }
-    free_.clear();
-    cached_bytes_ = 0;
-  }
-
   std::mutex mutex_;
-  std::multimap<size_t, void*> free_;          // idle blocks by size
-  std::unordered_map<void*, size_t> sizes_;    // every large block handed out or idle, by address
-  size_t cached_bytes_ = 0;
+  BlockPool pool_{kMaxIdleBytes};
 };
 }  // namespace
 
