@@ -2,8 +2,8 @@
 # Companion of tools/gpu_check.sh, run on a normal build machine (Debian with the CUDA toolkit) before a GPU session:
 # builds mtinet for sm_90 and packs what a bare CUDA machine lacks into one archive, .gpu_bundle/mtinet_sm90.tar.gz:
 # the `mtinet` and `mtinet_tests` binaries and the shared libraries they need that a CUDA image may not have
-# (OpenBLAS with its Fortran runtime, oneDNN, OpenMP, the C++ runtime). CUDA's own libraries (cudart, cuBLAS, cuDNN) are
-# not packed: they are large and gpu_check finds them on the GPU machine (toolkit, CUDNN_ROOT or Python wheels).
+# (OpenBLAS with its Fortran runtime, oneDNN, OpenMP, the C++ runtime). CUDA's own libraries (cudart, cuBLAS, cuDNN)
+# are not packed: they are large and gpu_check finds them on the GPU machine (toolkit, CUDNN_ROOT or Python wheels).
 # gpu_check uses the archive when it exists and builds from source otherwise.
 #
 #   tools/gpu_pack.sh [build-dir]     (default: build-sm90)
