@@ -1,5 +1,6 @@
 // Batch normalisation over the last dim (NHWC channels, or the features of a 2-d {N, C} input): forward, running
-// statistics update and backward, optionally followed by a residual add and a ReLU in the same passes. The compute is in kernels/batch_norm/batch_norm*.
+// statistics update and backward, optionally followed by a residual add and a ReLU in the same passes. The compute
+// is in kernels/batch_norm/batch_norm*.
 #include <algorithm>
 
 #include "core/autograd.h"
