@@ -127,6 +127,28 @@ void backward_reduce(const T* gy, const T* x, int64_t rows, int64_t ch, const T*
   }
 }
 
+// The per-channel factors are read through local pointers and the batch_stats choice is made outside the loop:
+// with the vectors indexed inside a loop that also writes gx (possible aliasing) and the branch inside it, GCC kept
+// this loop 3-6x slower than the apply loop (measured: 0.237 against 0.039 ms at {2,64,80,18}, one thread).
+template <class T, bool kBatchStats>
+void backward_input_rows(const T* gy, const T* x, int64_t rows, int64_t ch, const T* mean, const T* invstd,
+                         const T* weight_invstd, const T* mean_gy, const T* mean_gy_xhat, T* gx) {
+#pragma omp parallel for schedule(static) if (rows * ch > kMinParallelElements)
+  for (int64_t r = 0; r < rows; ++r) {
+    const T* g = gy + r * ch;
+    const T* xr = x + r * ch;
+    T* out = gx + r * ch;
+    for (int64_t c = 0; c < ch; ++c) {
+      if (kBatchStats) {
+        T xhat = (xr[c] - mean[c]) * invstd[c];
+        out[c] = bn_grad_input_batch(g[c], xhat, weight_invstd[c], mean_gy[c], mean_gy_xhat[c]);
+      } else {
+        out[c] = weight_invstd[c] * g[c];
+      }
+    }
+  }
+}
+
 template <class T>
 void backward_input(const T* gy, const T* x, int64_t rows, int64_t ch, const T* mean, const ChannelParams<T>& p,
                     const T* sum_gy, const T* sum_gy_xhat, bool batch_stats, T* gx) {
@@ -140,19 +162,12 @@ void backward_input(const T* gy, const T* x, int64_t rows, int64_t ch, const T* 
       mean_gy_xhat[k] = sum_gy_xhat[c] / T(rows);
     }
   }
-#pragma omp parallel for schedule(static) if (rows * ch > kMinParallelElements)
-  for (int64_t r = 0; r < rows; ++r) {
-    for (int64_t c = 0; c < ch; ++c) {
-      size_t k = size_t(c);
-      int64_t i = r * ch + c;
-      if (batch_stats) {
-        T xhat = (x[i] - mean[c]) * p.invstd[k];
-        gx[i] = bn_grad_input_batch(gy[i], xhat, weight_invstd[k], mean_gy[k], mean_gy_xhat[k]);
-      } else {
-        gx[i] = weight_invstd[k] * gy[i];
-      }
-    }
-  }
+  if (batch_stats)
+    backward_input_rows<T, true>(gy, x, rows, ch, mean, p.invstd.data(), weight_invstd.data(), mean_gy.data(),
+                                 mean_gy_xhat.data(), gx);
+  else
+    backward_input_rows<T, false>(gy, x, rows, ch, mean, p.invstd.data(), weight_invstd.data(), mean_gy.data(),
+                                  mean_gy_xhat.data(), gx);
 }
 
 }  // namespace
