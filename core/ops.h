@@ -36,6 +36,15 @@ Tensor linear(const Tensor& x, const Tensor& w, const Tensor& bias);
 // Eval: normalises with the running statistics. weight/bias {C} (affine; may be undefined for no affine).
 Tensor batch_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, const Tensor& running_mean,
                   const Tensor& running_var, bool training, double momentum, double eps);
+// y = relu(batch_norm(x, ...) + residual) in one op, the conv -> BN -> (+ residual) -> ReLU tail of every HRNet
+// unit: residual (x's shape, dtype and device) may be undefined (nothing added) and `relu` false (no ReLU), so
+// batch_norm is batch_norm_relu(..., Tensor(), false). Same statistics and running-statistics update as batch_norm,
+// one pass for the normalisation, add and ReLU; its backward takes the ReLU mask from the saved output, gives the
+// residual its gradient and needs the BatchNorm reduction and the input-gradient pass only. On the CPU its results
+// are the bits of batch_norm, add and relu composed.
+Tensor batch_norm_relu(const Tensor& x, const Tensor& weight, const Tensor& bias, const Tensor& running_mean,
+                       const Tensor& running_var, bool training, double momentum, double eps, const Tensor& residual,
+                       bool relu);
 // Synchronised BatchNorm (data-parallel training): while a function is set, training-mode batch_norm normalises with
 // the statistics of all ranks' batches together, and its backward pass sums over them likewise. The function
 // replaces every value of the vector by its mean over the ranks (each rank calls it at the same points, with vectors

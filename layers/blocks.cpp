@@ -1,7 +1,5 @@
 #include "layers/blocks.h"
 
-#include "core/ops.h"
-
 namespace mtinet {
 
 std::shared_ptr<Sequential> conv_bn(const Conv2dSpec& spec, Rng& rng, double bn_momentum, bool relu) {
@@ -21,11 +19,12 @@ BasicBlock::BasicBlock(int64_t in, int64_t out, Rng& rng, int stride, double bn_
     downsample_ = register_module("downsample", conv_bn(Conv2dSpec{in, out, 1, stride, 0}, rng, bn_momentum));
 }
 
+// relu(bn2(conv2(y)) + residual) is one fused op (BatchNorm2d::forward_relu), as is each BN + ReLU.
 Tensor BasicBlock::forward(const Tensor& x) {
-  Tensor y = ops::relu(bn1_->forward(conv1_->forward(x)));
-  y = bn2_->forward(conv2_->forward(y));
+  Tensor y = bn1_->forward_relu(conv1_->forward(x));
+  y = conv2_->forward(y);
   Tensor residual = downsample_ ? downsample_->forward(x) : x;
-  return ops::relu(ops::add(y, residual));
+  return bn2_->forward_relu(y, residual);
 }
 
 Bottleneck::Bottleneck(int64_t in, int64_t planes, Rng& rng, int stride, double bn_momentum) {
@@ -41,11 +40,11 @@ Bottleneck::Bottleneck(int64_t in, int64_t planes, Rng& rng, int stride, double 
 }
 
 Tensor Bottleneck::forward(const Tensor& x) {
-  Tensor y = ops::relu(bn1_->forward(conv1_->forward(x)));
-  y = ops::relu(bn2_->forward(conv2_->forward(y)));
-  y = bn3_->forward(conv3_->forward(y));
+  Tensor y = bn1_->forward_relu(conv1_->forward(x));
+  y = bn2_->forward_relu(conv2_->forward(y));
+  y = conv3_->forward(y);
   Tensor residual = downsample_ ? downsample_->forward(x) : x;
-  return ops::relu(ops::add(y, residual));
+  return bn3_->forward_relu(y, residual);
 }
 
 }  // namespace mtinet

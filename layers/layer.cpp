@@ -3,6 +3,7 @@
 #include <string>
 
 #include "core/ops.h"
+#include "layers/batch_norm2d.h"
 
 namespace mtinet {
 
@@ -17,7 +18,17 @@ void Sequential::push_back(std::shared_ptr<Layer> layer) {
 
 Tensor Sequential::forward(const Tensor& x) {
   Tensor y = x;
-  for (auto& l : layers_) y = l->forward(y);
+  for (size_t i = 0; i < layers_.size(); ++i) {
+    // A BatchNorm2d followed by a ReLU runs as one fused op; the ReLU stays a child, so indices and names are
+    // PyTorch's.
+    auto* bn = dynamic_cast<BatchNorm2d*>(layers_[i].get());
+    if (bn && i + 1 < layers_.size() && dynamic_cast<ReLU*>(layers_[i + 1].get())) {
+      y = bn->forward_relu(y);
+      ++i;
+      continue;
+    }
+    y = layers_[i]->forward(y);
+  }
   return y;
 }
 

@@ -170,8 +170,8 @@ std::vector<Tensor> HRNet::run_stage(Stage& stage, const std::vector<Tensor>& xs
 
 std::vector<Tensor> HRNet::forward(const Tensor& x) {
   MTINET_CHECK(x.ndim() == 4 && x.dim(3) == 3, "HRNet: input ", x.describe(), " must be {N,H,W,3}");
-  Tensor y = ops::relu(bn1_->forward(conv1_->forward(x)));
-  y = ops::relu(bn2_->forward(conv2_->forward(y)));
+  Tensor y = bn1_->forward_relu(conv1_->forward(x));
+  y = bn2_->forward_relu(conv2_->forward(y));
   y = layer1_->forward(y);
   std::vector<Tensor> xs{y};
   for (Stage& stage : stages_) xs = run_stage(stage, xs);

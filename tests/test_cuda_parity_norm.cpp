@@ -1,6 +1,8 @@
 // CUDA against the CPU for batch_norm (training and eval, with and without affine; outputs, every input gradient and
-// the updated running statistics), global_avg_pool, channel_scale and grouped_softmax, on shapes with batch 1, odd
-// sizes and many blocks. Without a GPU these tests report themselves as skipped.
+// the updated running statistics), batch_norm_relu (with and without the residual and the ReLU), global_avg_pool,
+// channel_scale and grouped_softmax, on shapes with batch 1, odd sizes and many blocks. Without a GPU these tests
+// report themselves as skipped.
+#include <cmath>
 #include <string>
 
 #include "core/ops.h"
@@ -34,6 +36,22 @@ constexpr Tolerance kSoftmaxGrad{1e-6, 1e-5};
 std::vector<Shape> batch_norm_shapes() {
   return {{1, 1, 2, 1}, {1, 3, 5, 7}, {2, 7, 9, 3}, {3, 17, 13, 5}, {2, 33, 65, 19}, {1, 17, 19, 48}, {300, 70},
           {2, 1}};
+}
+
+// Moves x wherever the CPU's pre-ReLU value BN(x) + residual lies within 1e-3 of 0 (0.01 further the way it leans;
+// weights are positive here), so that rounding differences between the devices (~1e-6) cannot flip a ReLU mask.
+// Each moved value shifts its channel's statistics by about 0.01/rows, far less than the margin.
+void keep_pre_relu_off_zero(const std::vector<Tensor>& in, bool training, const Tensor& residual) {
+  Tensor z;
+  {
+    NoGradGuard ng;
+    Tensor rm = in[1].clone(), rv = in[2].clone();
+    z = ops::batch_norm_relu(in[0], in[3], in[4], rm, rv, training, 0.1, 1e-5, residual, false);
+  }
+  float* x = in[0].data<float>();
+  const float* zp = z.data<float>();
+  for (int64_t i = 0; i < z.numel(); ++i)
+    if (std::abs(zp[i]) < 1e-3f) x[i] += zp[i] >= 0 ? 0.01f : -0.01f;
 }
 }  // namespace
 
@@ -77,6 +95,39 @@ TEST_CASE("cuda: batch_norm parity without running statistics (training only)") 
   };
   check_parity_on_shapes("batch_norm without running statistics", bn, make, kBatchNorm, kBatchNormGrad,
                          batch_norm_shapes());
+}
+
+TEST_CASE("cuda: batch_norm_relu parity, with and without residual and ReLU, training and eval") {
+  if (skip_without_gpu()) return;
+  uint64_t seed = 500;
+  for (bool training : {true, false}) {
+    for (bool residual : {true, false}) {
+      for (bool relu : {true, false}) {
+        if (!residual && !relu) continue;  // plain batch_norm: the cases above
+        for (const Shape& shape : batch_norm_shapes()) {
+          Rng rng(seed++);
+          const int64_t c = shape.back();
+          std::vector<Tensor> in{random_tensor(shape, rng, -2, 3, DType::F32).set_requires_grad(true),
+                                 random_tensor({c}, rng, -1, 1, DType::F32),
+                                 random_tensor({c}, rng, 0.5, 2, DType::F32),
+                                 random_tensor({c}, rng, 0.5, 1.5, DType::F32).set_requires_grad(true),
+                                 random_tensor({c}, rng, -1, 1, DType::F32).set_requires_grad(true)};
+          if (residual) in.push_back(random_tensor(shape, rng, -1, 1, DType::F32).set_requires_grad(true));
+          if (relu) keep_pre_relu_off_zero(in, training, residual ? in[5] : Tensor());
+          auto bn = [training, residual, relu](const std::vector<Tensor>& x) {
+            return ops::batch_norm_relu(x[0], x[3], x[4], x[1], x[2], training, 0.1, 1e-5,
+                                        residual ? x[5] : Tensor(), relu);
+          };
+          std::string what = std::string("batch_norm_relu ") + (training ? "training" : "eval") +
+                             (residual ? " +residual" : "") + (relu ? " relu" : "");
+          // With the masks equal, the gradients keep batch_norm's tolerance (the residual's is the masked gy).
+          std::vector<Tensor> gpu = check_parity(what, bn, in, kBatchNorm, kBatchNormGrad, seed);
+          check_matches_cpu(gpu[1], in[1], kRunning, what + ": running_mean after the step");
+          check_matches_cpu(gpu[2], in[2], kRunning, what + ": running_var after the step");
+        }
+      }
+    }
+  }
 }
 
 TEST_CASE("cuda: global_avg_pool parity") {

@@ -116,7 +116,7 @@ BnCase bn_case(const BnProblem& p, uint64_t seed) {
   Tensor y_bn = Tensor::empty({p.rows(), p.c}), y = Tensor::empty({p.rows(), p.c});
   b.cpu_seconds = seconds_of([&] {
     mtinet::kernels::batch_norm_stats_cpu(x, mean, var);
-    mtinet::kernels::batch_norm_apply_cpu(x, mean, var, g, be, double(p.eps), y_bn);
+    mtinet::kernels::batch_norm_apply_cpu(x, mean, var, g, be, Tensor(), false, double(p.eps), y_bn);
     mtinet::kernels::relu_forward_cpu(y_bn, y);
   });
   b.y = to_vector(y);
@@ -139,9 +139,10 @@ BnBackwardCase bn_backward_case(const BnProblem& p, uint64_t seed) {
   const Tensor gamma = Tensor::from_vector<float>({p.c}, b.fwd.gamma);
   const Tensor mean = Tensor::from_vector<float>({p.c}, b.fwd.mean), var = Tensor::from_vector<float>({p.c}, b.fwd.var);
   Tensor g = Tensor::empty(rows), gx = Tensor::empty(rows), dgamma = Tensor::empty({p.c}), dbeta = Tensor::empty({p.c});
+  Tensor unused;  // the reduction's masked-gradient output: the ReLU runs separately in this reference
   b.cpu_seconds = seconds_of([&] {
     mtinet::kernels::relu_backward_cpu(y, gy, g);  // y > 0 exactly where the ReLU's input was
-    mtinet::kernels::batch_norm_backward_reduce_cpu(g, x, mean, var, double(p.eps), dbeta, dgamma);
+    mtinet::kernels::batch_norm_backward_reduce_cpu(g, x, mean, var, Tensor(), double(p.eps), dbeta, dgamma, unused);
     mtinet::kernels::batch_norm_backward_input_cpu(g, x, mean, var, gamma, dbeta, dgamma, double(p.eps), true, gx);
   });
   b.gx = to_vector(gx);

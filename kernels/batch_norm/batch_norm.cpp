@@ -17,13 +17,15 @@ void batch_norm_update_running(const Tensor& mean, const Tensor& var, int64_t co
 }
 
 void batch_norm_apply(const Tensor& x, const Tensor& mean, const Tensor& var, const Tensor& weight,
-                      const Tensor& bias, double eps, Tensor& y) {
-  MTINET_ON_DEVICE(x.device(), batch_norm_apply, x, mean, var, weight, bias, eps, y);
+                      const Tensor& bias, const Tensor& residual, bool relu, double eps, Tensor& y) {
+  MTINET_ON_DEVICE(x.device(), batch_norm_apply, x, mean, var, weight, bias, residual, relu, eps, y);
 }
 
 void batch_norm_backward_reduce(const Tensor& gy, const Tensor& x, const Tensor& mean, const Tensor& var,
-                                double eps, Tensor& sum_gy, Tensor& sum_gy_xhat) {
-  MTINET_ON_DEVICE(x.device(), batch_norm_backward_reduce, gy, x, mean, var, eps, sum_gy, sum_gy_xhat);
+                                const Tensor& relu_y, double eps, Tensor& sum_gy, Tensor& sum_gy_xhat,
+                                Tensor& g_masked) {
+  MTINET_ON_DEVICE(x.device(), batch_norm_backward_reduce, gy, x, mean, var, relu_y, eps, sum_gy, sum_gy_xhat,
+                   g_masked);
 }
 
 void batch_norm_backward_input(const Tensor& gy, const Tensor& x, const Tensor& mean, const Tensor& var,

@@ -42,14 +42,23 @@ struct SumSquaredDeviation {
     acc[0] += d * d;
   }
 };
-struct SumGradTerms {  // sum(gy) and sum(gy * (x - mean)); the second is scaled by invstd at the end
+// sum(g) and sum(g * (x - mean)); the second is scaled by invstd at the end. g is gy, or with a fused ReLU
+// (relu_y not null) relu_bwd(relu_y, gy), stored to g_masked: the partials kernel visits each element once.
+struct SumGradTerms {
   static constexpr int K = 2;
   const float* gy;
   const float* x;
   const float* mean;
+  const float* relu_y;
+  float* g_masked;
   __device__ void operator()(int64_t i, int64_t c, double* acc) const {
-    acc[0] += double(gy[i]);
-    acc[1] += double(gy[i]) * (double(x[i]) - double(mean[c]));
+    float g = gy[i];
+    if (relu_y) {
+      g = relu_bwd(relu_y[i], g);
+      g_masked[i] = g;
+    }
+    acc[0] += double(g);
+    acc[1] += double(g) * (double(x[i]) - double(mean[c]));
   }
 };
 
@@ -141,12 +150,15 @@ __global__ void update_running_kernel(const float* mean, const float* var, int64
   running_var[c] = bn_running_update(running_var[c], bn_unbiased_var(var[c], count), momentum);
 }
 
-// weight/bias may be null (no affine).
+// weight/bias may be null (no affine), residual null (nothing added).
 __global__ void apply_kernel(const float* x, const float* mean, const float* var, const float* weight,
-                             const float* bias, float eps, int64_t n, int64_t ch, float* y) {
+                             const float* bias, const float* residual, bool relu, float eps, int64_t n, int64_t ch,
+                             float* y) {
   for (int64_t i = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; i < n; i += int64_t(gridDim.x) * blockDim.x) {
     int64_t c = i % ch;
-    y[i] = bn_apply(x[i], mean[c], bn_invstd(var[c], eps), weight ? weight[c] : 1.f, bias ? bias[c] : 0.f);
+    float normalised =
+        bn_apply(x[i], mean[c], bn_invstd(var[c], eps), weight ? weight[c] : 1.f, bias ? bias[c] : 0.f);
+    y[i] = bn_add_relu(normalised, residual ? residual[i] : 0.f, residual != nullptr, relu);
   }
 }
 
@@ -189,21 +201,23 @@ void batch_norm_update_running_cuda(const Tensor& mean, const Tensor& var, int64
 }
 
 void batch_norm_apply_cuda(const Tensor& x, const Tensor& mean, const Tensor& var, const Tensor& weight,
-                           const Tensor& bias, double eps, Tensor& y) {
+                           const Tensor& bias, const Tensor& residual, bool relu, double eps, Tensor& y) {
   require_f32("batch_norm", x);
   const int64_t n = x.numel();
   if (n == 0) return;
-  apply_kernel<<<cuda::blocks_for(n), 256, 0, cuda::stream()>>>(x.data<float>(), mean.data<float>(),
-                                                                var.data<float>(), ptr_or_null(weight),
-                                                                ptr_or_null(bias), float(eps), n, x.dim(-1),
-                                                                y.data<float>());
+  apply_kernel<<<cuda::blocks_for(n), 256, 0, cuda::stream()>>>(
+      x.data<float>(), mean.data<float>(), var.data<float>(), ptr_or_null(weight), ptr_or_null(bias),
+      ptr_or_null(residual), relu, float(eps), n, x.dim(-1), y.data<float>());
   MTINET_CUDA_LAUNCH_CHECK("apply_kernel");
 }
 
 void batch_norm_backward_reduce_cuda(const Tensor& gy, const Tensor& x, const Tensor& mean, const Tensor& var,
-                                     double eps, Tensor& sum_gy, Tensor& sum_gy_xhat) {
+                                     const Tensor& relu_y, double eps, Tensor& sum_gy, Tensor& sum_gy_xhat,
+                                     Tensor& g_masked) {
   require_f32("batch_norm backward", x);
-  channel_sums(SumGradTerms{gy.data<float>(), x.data<float>(), mean.data<float>()}, rows_of(x), x.dim(-1),
+  float* gm = relu_y.defined() ? g_masked.data<float>() : nullptr;
+  channel_sums(SumGradTerms{gy.data<float>(), x.data<float>(), mean.data<float>(), ptr_or_null(relu_y), gm},
+               rows_of(x), x.dim(-1),
                StoreGradSums{sum_gy.data<float>(), sum_gy_xhat.data<float>(), var.data<float>(), float(eps)});
 }
 

@@ -75,23 +75,47 @@ struct ChannelParams {
   }
 };
 
-template <class T>
-void apply(const T* x, int64_t rows, int64_t ch, const T* mean, const ChannelParams<T>& p, T* y) {
+// The residual add and the ReLU are compile-time switches, so each variant's inner loop is as plain as batch_norm's
+// alone (residual is null when kAdd is false).
+template <class T, bool kAdd, bool kRelu>
+void apply(const T* x, int64_t rows, int64_t ch, const T* mean, const ChannelParams<T>& p, const T* residual, T* y) {
 #pragma omp parallel for schedule(static) if (rows * ch > kMinParallelElements)
   for (int64_t r = 0; r < rows; ++r) {
     for (int64_t c = 0; c < ch; ++c) {
       size_t k = size_t(c);
-      y[r * ch + c] = bn_apply(x[r * ch + c], mean[c], p.invstd[k], p.weight[k], p.bias[k]);
+      int64_t i = r * ch + c;
+      T normalised = bn_apply(x[i], mean[c], p.invstd[k], p.weight[k], p.bias[k]);
+      y[i] = bn_add_relu(normalised, kAdd ? residual[i] : T(0), kAdd, kRelu);
     }
   }
 }
 
 template <class T>
-void backward_reduce(const T* gy, const T* x, int64_t rows, int64_t ch, const T* mean, const T* var, double eps,
-                     T* sum_gy, T* sum_gy_xhat) {
+void apply(const T* x, int64_t rows, int64_t ch, const T* mean, const ChannelParams<T>& p, const T* residual,
+           bool relu, T* y) {
+  if (residual) {
+    if (relu) apply<T, true, true>(x, rows, ch, mean, p, residual, y);
+    else apply<T, true, false>(x, rows, ch, mean, p, residual, y);
+  } else {
+    if (relu) apply<T, false, true>(x, rows, ch, mean, p, residual, y);
+    else apply<T, false, false>(x, rows, ch, mean, p, residual, y);
+  }
+}
+
+// relu_y null: the plain sums over gy. Otherwise over relu_bwd(relu_y, gy), which is also stored to g_masked (each
+// element is visited once, by one chunk).
+template <class T>
+void backward_reduce(const T* gy, const T* x, int64_t rows, int64_t ch, const T* mean, const T* var,
+                     const T* relu_y, double eps, T* sum_gy, T* sum_gy_xhat, T* g_masked) {
   std::vector<double> sums = channel_sums(rows, ch, 2, [&](int64_t r, double* acc) {
     const T* g = gy + r * ch;
     const T* xr = x + r * ch;
+    if (relu_y) {
+      const T* yr = relu_y + r * ch;
+      T* gm = g_masked + r * ch;
+      for (int64_t c = 0; c < ch; ++c) gm[c] = relu_bwd(yr[c], g[c]);
+      g = gm;
+    }
     for (int64_t c = 0; c < ch; ++c) {
       acc[c] += double(g[c]);
       acc[ch + c] += double(g[c]) * (double(xr[c]) - double(mean[c]));
@@ -100,6 +124,28 @@ void backward_reduce(const T* gy, const T* x, int64_t rows, int64_t ch, const T*
   for (int64_t c = 0; c < ch; ++c) {
     sum_gy[c] = T(sums[size_t(c)]);
     sum_gy_xhat[c] = T(sums[size_t(ch + c)] * bn_invstd(double(var[c]), eps));
+  }
+}
+
+// The per-channel factors are read through local pointers and the batch_stats choice is made outside the loop:
+// with the vectors indexed inside a loop that also writes gx (possible aliasing) and the branch inside it, GCC kept
+// this loop 3-6x slower than the apply loop (measured: 0.237 against 0.039 ms at {2,64,80,18}, one thread).
+template <class T, bool kBatchStats>
+void backward_input_rows(const T* gy, const T* x, int64_t rows, int64_t ch, const T* mean, const T* invstd,
+                         const T* weight_invstd, const T* mean_gy, const T* mean_gy_xhat, T* gx) {
+#pragma omp parallel for schedule(static) if (rows * ch > kMinParallelElements)
+  for (int64_t r = 0; r < rows; ++r) {
+    const T* g = gy + r * ch;
+    const T* xr = x + r * ch;
+    T* out = gx + r * ch;
+    for (int64_t c = 0; c < ch; ++c) {
+      if (kBatchStats) {
+        T xhat = (xr[c] - mean[c]) * invstd[c];
+        out[c] = bn_grad_input_batch(g[c], xhat, weight_invstd[c], mean_gy[c], mean_gy_xhat[c]);
+      } else {
+        out[c] = weight_invstd[c] * g[c];
+      }
+    }
   }
 }
 
@@ -116,19 +162,12 @@ void backward_input(const T* gy, const T* x, int64_t rows, int64_t ch, const T* 
       mean_gy_xhat[k] = sum_gy_xhat[c] / T(rows);
     }
   }
-#pragma omp parallel for schedule(static) if (rows * ch > kMinParallelElements)
-  for (int64_t r = 0; r < rows; ++r) {
-    for (int64_t c = 0; c < ch; ++c) {
-      size_t k = size_t(c);
-      int64_t i = r * ch + c;
-      if (batch_stats) {
-        T xhat = (x[i] - mean[c]) * p.invstd[k];
-        gx[i] = bn_grad_input_batch(gy[i], xhat, weight_invstd[k], mean_gy[k], mean_gy_xhat[k]);
-      } else {
-        gx[i] = weight_invstd[k] * gy[i];
-      }
-    }
-  }
+  if (batch_stats)
+    backward_input_rows<T, true>(gy, x, rows, ch, mean, p.invstd.data(), weight_invstd.data(), mean_gy.data(),
+                                 mean_gy_xhat.data(), gx);
+  else
+    backward_input_rows<T, false>(gy, x, rows, ch, mean, p.invstd.data(), weight_invstd.data(), mean_gy.data(),
+                                  mean_gy_xhat.data(), gx);
 }
 
 }  // namespace
@@ -153,19 +192,25 @@ void batch_norm_update_running_cpu(const Tensor& mean, const Tensor& var, int64_
 }
 
 void batch_norm_apply_cpu(const Tensor& x, const Tensor& mean, const Tensor& var, const Tensor& weight,
-                          const Tensor& bias, double eps, Tensor& y) {
+                          const Tensor& bias, const Tensor& residual, bool relu, double eps, Tensor& y) {
   auto [rows, ch] = rows_channels(x);
   MTINET_FLOAT_TYPES(x.dtype(), T, {
     ChannelParams<T> p(var, weight, bias, eps, ch);
-    apply(x.data<T>(), rows, ch, mean.data<T>(), p, y.data<T>());
+    apply(x.data<T>(), rows, ch, mean.data<T>(), p, residual.defined() ? residual.data<T>() : nullptr, relu,
+          y.data<T>());
   });
 }
 
 void batch_norm_backward_reduce_cpu(const Tensor& gy, const Tensor& x, const Tensor& mean, const Tensor& var,
-                                    double eps, Tensor& sum_gy, Tensor& sum_gy_xhat) {
+                                    const Tensor& relu_y, double eps, Tensor& sum_gy, Tensor& sum_gy_xhat,
+                                    Tensor& g_masked) {
   auto [rows, ch] = rows_channels(x);
-  MTINET_FLOAT_TYPES(x.dtype(), T, backward_reduce(gy.data<T>(), x.data<T>(), rows, ch, mean.data<T>(),
-                                                   var.data<T>(), eps, sum_gy.data<T>(), sum_gy_xhat.data<T>()));
+  MTINET_FLOAT_TYPES(x.dtype(), T, {
+    const T* ry = relu_y.defined() ? relu_y.data<T>() : nullptr;
+    T* gm = relu_y.defined() ? g_masked.data<T>() : nullptr;
+    backward_reduce(gy.data<T>(), x.data<T>(), rows, ch, mean.data<T>(), var.data<T>(), ry, eps, sum_gy.data<T>(),
+                    sum_gy_xhat.data<T>(), gm);
+  });
 }
 
 void batch_norm_backward_input_cpu(const Tensor& gy, const Tensor& x, const Tensor& mean, const Tensor& var,

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "kernels/dispatch.h"
+#include "kernels/elementwise/elementwise_math.h"
 
 namespace mtinet::kernels {
 
@@ -21,6 +22,14 @@ template <class T> MTINET_HD T bn_unbiased_var(T biased_var, T count) { return b
 // y from x with the channel's mean, invstd and affine parameters.
 template <class T> MTINET_HD T bn_apply(T x, T mean, T invstd, T weight, T bias) {
   return (x - mean) * invstd * weight + bias;
+}
+
+// The fused epilogue of batch_norm_relu: the residual branch added to the normalised value (when `add`), then ReLU
+// (when `relu`). Each step rounds to T exactly as the separate batch_norm, add and relu ops did, so the fused op has
+// their bits. Without `add` nothing is added (not even 0, which would turn -0 into +0).
+template <class T> MTINET_HD T bn_add_relu(T normalised, T residual, bool add, bool relu) {
+  T s = add ? normalised + residual : normalised;
+  return relu ? relu_fwd(s) : s;
 }
 
 // Input gradient when the statistics are the batch's own: the mean and variance depend on every x of the channel,

@@ -1,26 +1,42 @@
 // Batch normalisation over the last dim (NHWC channels, or the features of a 2-d {N, C} input): forward, running
-// statistics update and backward. The compute is in kernels/batch_norm/batch_norm*.
+// statistics update and backward, optionally followed by a residual add and a ReLU in the same passes. The compute
+// is in kernels/batch_norm/batch_norm*.
 #include <algorithm>
 
 #include "core/autograd.h"
 #include "core/ops.h"
 #include "kernels/batch_norm/batch_norm.h"
+#include "kernels/elementwise/elementwise.h"
 
 namespace mtinet::ops {
 
 namespace {
 
 // A per-channel tensor ({C}, x's dtype and device) that may be undefined when `optional`.
-void check_channel_tensor(const Tensor& x, const Tensor& t, const char* what, bool optional) {
+void check_channel_tensor(const char* op, const Tensor& x, const Tensor& t, const char* what, bool optional) {
   if (!t.defined()) {
-    MTINET_CHECK(optional, "batch_norm: ", what, " is undefined");
+    MTINET_CHECK(optional, op, ": ", what, " is undefined");
     return;
   }
-  MTINET_CHECK(t.shape() == Shape{x.dim(-1)}, "batch_norm: ", what, " ", t.describe(), " must have shape [",
-               x.dim(-1), "] to match the channels of input ", x.describe());
-  MTINET_CHECK(t.dtype() == x.dtype(), "batch_norm: ", what, " ", t.describe(), " must have the dtype of input ",
+  MTINET_CHECK(t.shape() == Shape{x.dim(-1)}, op, ": ", what, " ", t.describe(), " must have shape [", x.dim(-1),
+               "] to match the channels of input ", x.describe());
+  MTINET_CHECK(t.dtype() == x.dtype(), op, ": ", what, " ", t.describe(), " must have the dtype of input ",
                x.describe());
-  check_same_device("batch_norm", x, t);
+  check_same_device(op, x, t);
+}
+
+// The residual added before the ReLU: undefined, or exactly x's shape, dtype and device (no broadcasting).
+void check_residual(const char* op, const Tensor& x, const Tensor& residual) {
+  if (!residual.defined()) return;
+  MTINET_CHECK(residual.shape() == x.shape() && residual.dtype() == x.dtype(), op, ": residual ",
+               residual.describe(), " must have the shape and dtype of input ", x.describe());
+  check_same_device(op, x, residual);
+}
+
+// The autograd node's name says what was fused.
+const char* op_name(bool add, bool relu) {
+  if (add) return relu ? "batch_norm_add_relu" : "batch_norm_add";
+  return relu ? "batch_norm_relu" : "batch_norm";
 }
 
 Tensor channel_vector(const Tensor& x) { return Tensor::empty({x.dim(-1)}, x.dtype(), x.device()); }
@@ -71,20 +87,28 @@ void set_batch_norm_sync(RankMean mean_over_ranks) { batch_norm_sync() = std::mo
 
 Tensor batch_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, const Tensor& running_mean,
                   const Tensor& running_var, bool training, double momentum, double eps) {
-  check_floating("batch_norm", x);
-  MTINET_CHECK(x.ndim() == 4 || x.ndim() == 2, "batch_norm: expected an NHWC {N,H,W,C} or {N,C} input, got ",
+  return batch_norm_relu(x, weight, bias, running_mean, running_var, training, momentum, eps, Tensor(), false);
+}
+
+Tensor batch_norm_relu(const Tensor& x, const Tensor& weight, const Tensor& bias, const Tensor& running_mean,
+                       const Tensor& running_var, bool training, double momentum, double eps, const Tensor& residual,
+                       bool relu) {
+  const bool add = residual.defined();
+  const char* op = op_name(add, relu);
+  check_floating(op, x);
+  MTINET_CHECK(x.ndim() == 4 || x.ndim() == 2, op, ": expected an NHWC {N,H,W,C} or {N,C} input, got ",
                x.describe());
-  check_channel_tensor(x, weight, "weight", true);
-  check_channel_tensor(x, bias, "bias", true);
-  check_channel_tensor(x, running_mean, "running_mean", true);
-  check_channel_tensor(x, running_var, "running_var", true);
-  MTINET_CHECK(running_mean.defined() == running_var.defined(),
-               "batch_norm: running_mean and running_var must both be given or both be undefined");
-  MTINET_CHECK(training || running_mean.defined(),
-               "batch_norm: eval mode normalises with running statistics, but none were given for input ",
-               x.describe());
+  check_channel_tensor(op, x, weight, "weight", true);
+  check_channel_tensor(op, x, bias, "bias", true);
+  check_channel_tensor(op, x, running_mean, "running_mean", true);
+  check_channel_tensor(op, x, running_var, "running_var", true);
+  check_residual(op, x, residual);
+  MTINET_CHECK(running_mean.defined() == running_var.defined(), op,
+               ": running_mean and running_var must both be given or both be undefined");
+  MTINET_CHECK(training || running_mean.defined(), op,
+               ": eval mode normalises with running statistics, but none were given for input ", x.describe());
   const int64_t count = x.dim(-1) ? x.numel() / x.dim(-1) : 0;  // pixels per channel
-  MTINET_CHECK(!training || count > 1, "batch_norm: training needs more than one value per channel, got input ",
+  MTINET_CHECK(!training || count > 1, op, ": training needs more than one value per channel, got input ",
                x.describe());
 
   Tensor mean = running_mean, var = running_var;
@@ -101,26 +125,34 @@ Tensor batch_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, con
     }
   }
   Tensor y = Tensor::empty(x.shape(), x.dtype(), x.device());
-  kernels::batch_norm_apply(x, mean, var, weight, bias, eps, y);
+  kernels::batch_norm_apply(x, mean, var, weight, bias, residual, relu, eps, y);
 
   // In eval mode the running statistics are saved: updating them before this backward is an error, caught by the
-  // saved-tensor version check.
+  // saved-tensor version check. With a ReLU the output is saved too, for its mask (y > 0 exactly where the sum
+  // before the ReLU was); the sum itself, which the unfused ops materialised, is never stored.
   const bool affine_grads = (weight.defined() && weight.requires_grad()) || (bias.defined() && bias.requires_grad());
-  return record(y, "batch_norm", {x, weight, bias}, {x, weight, mean, var},
-                [training, eps, affine_grads, sync](const Tensor& gy, const std::vector<Tensor>& saved) {
+  std::vector<Tensor> saved{x, weight, mean, var};
+  if (relu) saved.push_back(y);
+  return record(y, op, {x, weight, bias, residual}, std::move(saved),
+                [training, eps, affine_grads, sync, add, relu](const Tensor& gy, const std::vector<Tensor>& saved) {
                   const Tensor &xs = saved[0], &w = saved[1], &m = saved[2], &v = saved[3];
+                  const Tensor relu_y = relu ? saved[4] : Tensor();
+                  // g: the gradient of BN(x) + residual, i.e. of the BatchNorm output and of the residual.
+                  Tensor g = relu ? Tensor::empty(gy.shape(), gy.dtype(), gy.device()) : gy;
                   Tensor sum_gy, sum_gy_xhat;
                   if (training || affine_grads) {
                     sum_gy = channel_vector(xs);
                     sum_gy_xhat = channel_vector(xs);
-                    kernels::batch_norm_backward_reduce(gy, xs, m, v, eps, sum_gy, sum_gy_xhat);
+                    kernels::batch_norm_backward_reduce(gy, xs, m, v, relu_y, eps, sum_gy, sum_gy_xhat, g);
+                  } else if (relu) {
+                    kernels::relu_backward(relu_y, gy, g);  // eval, frozen affine: no reduction to fold it into
                   }
                   Tensor all_gy = sum_gy, all_gy_xhat = sum_gy_xhat;
                   if (sync) sync_sums(sync, all_gy, all_gy_xhat);
                   Tensor gx = Tensor::empty(xs.shape(), xs.dtype(), xs.device());
-                  kernels::batch_norm_backward_input(gy, xs, m, v, w, all_gy, all_gy_xhat, eps, training, gx);
-                  // sum(gy * xhat) is the weight gradient, sum(gy) the bias gradient.
-                  return std::vector<Tensor>{gx, w.defined() ? sum_gy_xhat : Tensor(), sum_gy};
+                  kernels::batch_norm_backward_input(g, xs, m, v, w, all_gy, all_gy_xhat, eps, training, gx);
+                  // sum(g * xhat) is the weight gradient, sum(g) the bias gradient.
+                  return std::vector<Tensor>{gx, w.defined() ? sum_gy_xhat : Tensor(), sum_gy, add ? g : Tensor()};
                 });
 }
 
