@@ -38,6 +38,16 @@ std::vector<Shape> batch_norm_shapes() {
           {2, 1}};
 }
 
+// {x, running mean, running var, weight, bias} for one BatchNorm over `shape` (NHWC): x, weight and bias require
+// grad; the running statistics are state (updated in place in training).
+std::vector<Tensor> batch_norm_inputs(const Shape& shape, Rng& rng) {
+  const int64_t c = shape.back();
+  return {random_tensor(shape, rng, -2, 3, DType::F32).set_requires_grad(true),
+          random_tensor({c}, rng, -1, 1, DType::F32), random_tensor({c}, rng, 0.5, 2, DType::F32),
+          random_tensor({c}, rng, 0.5, 1.5, DType::F32).set_requires_grad(true),
+          random_tensor({c}, rng, -1, 1, DType::F32).set_requires_grad(true)};
+}
+
 // Moves x wherever the CPU's pre-ReLU value BN(x) + residual lies within 1e-3 of 0 (0.01 further the way it leans;
 // weights are positive here), so that rounding differences between the devices (~1e-6) cannot flip a ReLU mask.
 // Each moved value shifts its channel's statistics by about 0.01/rows, far less than the margin.
@@ -62,13 +72,7 @@ TEST_CASE("cuda: batch_norm parity, training and eval, with running statistics")
     for (bool affine : {true, false}) {
       for (const Shape& shape : batch_norm_shapes()) {
         Rng rng(seed++);
-        const int64_t c = shape.back();
-        // x, weight, bias require grad; the running statistics are state (updated in place in training).
-        std::vector<Tensor> in{random_tensor(shape, rng, -2, 3, DType::F32).set_requires_grad(true),
-                               random_tensor({c}, rng, -1, 1, DType::F32),
-                               random_tensor({c}, rng, 0.5, 2, DType::F32),
-                               random_tensor({c}, rng, 0.5, 1.5, DType::F32).set_requires_grad(true),
-                               random_tensor({c}, rng, -1, 1, DType::F32).set_requires_grad(true)};
+        std::vector<Tensor> in = batch_norm_inputs(shape, rng);
         if (!affine) in.resize(3);
         auto bn = [training, affine](const std::vector<Tensor>& x) {
           Tensor w = affine ? x[3] : Tensor(), b = affine ? x[4] : Tensor();
@@ -106,12 +110,7 @@ TEST_CASE("cuda: batch_norm_relu parity, with and without residual and ReLU, tra
         if (!residual && !relu) continue;  // plain batch_norm: the cases above
         for (const Shape& shape : batch_norm_shapes()) {
           Rng rng(seed++);
-          const int64_t c = shape.back();
-          std::vector<Tensor> in{random_tensor(shape, rng, -2, 3, DType::F32).set_requires_grad(true),
-                                 random_tensor({c}, rng, -1, 1, DType::F32),
-                                 random_tensor({c}, rng, 0.5, 2, DType::F32),
-                                 random_tensor({c}, rng, 0.5, 1.5, DType::F32).set_requires_grad(true),
-                                 random_tensor({c}, rng, -1, 1, DType::F32).set_requires_grad(true)};
+          std::vector<Tensor> in = batch_norm_inputs(shape, rng);
           if (residual) in.push_back(random_tensor(shape, rng, -1, 1, DType::F32).set_requires_grad(true));
           if (relu) keep_pre_relu_off_zero(in, training, residual ? in[5] : Tensor());
           auto bn = [training, residual, relu](const std::vector<Tensor>& x) {

@@ -138,16 +138,8 @@ void normals_backward(const T* p, const T* l, int64_t pixels, T scale, T* gp) {
 template <class T>
 void bce_forward(const T* x, const T* lab, int64_t n, std::optional<double> pos_weight, Tensor& loss,
                  Tensor& weight) {
-  // acc: sum of positive terms, sum of negative terms, number of negatives.
-  Sums<3> s = fixed_order_sum<3>(n, [&](int64_t i, Sums<3>& acc) {
-    bool y = bce_positive(double(lab[i]));
-    double term = -double(bce_loss_val(x[i], y));
-    acc[y ? 0 : 1] += term;
-    if (!y) acc[2] += 1.0;
-  });
-  double w = pos_weight ? *pos_weight : s[2] / double(n);
-  loss.data<T>()[0] = T((w * s[0] + (1.0 - w) * s[1]) / double(n));
-  weight.data<double>()[0] = w;
+  Sums<3> s = fixed_order_sum<3>(n, [&](int64_t i, Sums<3>& acc) { bce_accumulate(x[i], lab[i], acc); });
+  bce_finish<T>(s, n, pos_weight, loss, weight);
 }
 
 template <class T>

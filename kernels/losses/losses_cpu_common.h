@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 #include "core/tensor.h"
@@ -58,6 +59,24 @@ template <class T>
 T upstream(const Tensor& grad_loss) { return grad_loss.data<T>()[0]; }
 
 inline double stat(const Tensor& s) { return s.data<double>()[0]; }
+
+// ---- balanced BCE ----
+
+// One item's share of balanced BCE's sums: acc = {sum of positive terms, sum of negative terms, negatives}.
+template <class T>
+void bce_accumulate(T logit, T label, Sums<3>& acc) {
+  const bool y = bce_positive(double(label));
+  acc[y ? 0 : 1] += -double(bce_loss_val(logit, y));
+  if (!y) acc[2] += 1.0;
+}
+
+// The loss from the sums over n items, and the positive weight used (pos_weight, else the share of negatives).
+template <class T>
+void bce_finish(const Sums<3>& s, int64_t n, std::optional<double> pos_weight, Tensor& loss, Tensor& weight) {
+  const double w = pos_weight ? *pos_weight : s[2] / double(n);
+  loss.data<T>()[0] = T((w * s[0] + (1.0 - w) * s[1]) / double(n));
+  weight.data<double>()[0] = w;
+}
 
 // ---- cross-entropy rows ----
 

@@ -250,18 +250,12 @@ template <class T>
 void bce_forward(const Upsample<T>& u, const T* lab, std::optional<double> pos_weight, Tensor& loss,
                  Tensor& weight) {
   const int64_t c = u.g.c, n = u.pixels() * c;
-  // acc: sum of positive terms, sum of negative terms, number of negatives (as losses_cpu.cpp's bce_forward).
   Sums<3> s = fixed_order_sum<3>(n, Cursor<T>{}, [&](int64_t i, Sums<3>& acc, Cursor<T>& cur) {
     const int64_t pixel = c == 1 ? i : i / c;
     const UpsampledPixel<T> p = cur.pixel(u, pixel);
-    bool y = bce_positive(double(lab[i]));
-    double term = -double(bce_loss_val(p[i - pixel * c], y));
-    acc[y ? 0 : 1] += term;
-    if (!y) acc[2] += 1.0;
+    bce_accumulate(p[i - pixel * c], lab[i], acc);  // the same sums as losses_cpu.cpp's bce_forward
   });
-  double w = pos_weight ? *pos_weight : s[2] / double(n);
-  loss.data<T>()[0] = T((w * s[0] + (1.0 - w) * s[1]) / double(n));
-  weight.data<double>()[0] = w;
+  bce_finish<T>(s, n, pos_weight, loss, weight);
 }
 
 template <class T>
