@@ -219,11 +219,10 @@ int cmd_bench_train(const std::vector<std::string>& argv) {
   EvalStep eval_step{*model, batch};
   auto step = [&] { return eval ? eval_step.run() : train_step->run(); };
 
-  std::printf("mtinet %s benchmark: %s (%s, tasks %s), %s, f32, batch %lld at %lldx%lld, %lld parameters, "
-              "optimizer %s\n",
-              eval ? "evaluation" : "training", cfg.model.model.c_str(), cfg.model.backbone.c_str(), cfg.model.tasks.c_str(), device_name(dev),
-              (long long)batch_size, (long long)h, (long long)w, (long long)parameter_count,
-              cfg.optimizer.type.c_str());
+  std::printf("mtinet %s benchmark: %s (%s, tasks %s), %s, f32, batch %lld at %lldx%lld, %lld parameters%s%s\n",
+              eval ? "evaluation" : "training", cfg.model.model.c_str(), cfg.model.backbone.c_str(),
+              cfg.model.tasks.c_str(), device_name(dev), (long long)batch_size, (long long)h, (long long)w,
+              (long long)parameter_count, eval ? "" : ", optimizer ", eval ? "" : cfg.optimizer.type.c_str());
   if (dist::size() > 1) {
     std::string mib = format_mib(cfg.distributed.bucket_bytes());
     std::string how = overlapped ? "overlapped with backward, " + std::to_string(overlapped->buckets().size()) +

@@ -106,10 +106,11 @@ Plan finish_plan(const PrimitiveDesc& pd, memory::desc weights, memory::desc ima
   plan.weights = weights;
   plan.ohwi = ohwi;
   if (weights != ohwi) {
+    const dnnl::engine& e = cpu_engine();
     if (gradient) {
-      plan.from_primitive = std::make_unique<dnnl::reorder>(dnnl::reorder::primitive_desc(cpu_engine(), weights, cpu_engine(), ohwi));
+      plan.from_primitive = std::make_unique<dnnl::reorder>(dnnl::reorder::primitive_desc(e, weights, e, ohwi));
     } else {
-      plan.to_primitive = std::make_unique<dnnl::reorder>(dnnl::reorder::primitive_desc(cpu_engine(), ohwi, cpu_engine(), weights));
+      plan.to_primitive = std::make_unique<dnnl::reorder>(dnnl::reorder::primitive_desc(e, ohwi, e, weights));
     }
   }
   plan.scratchpad = pd.scratchpad_desc();
@@ -135,7 +136,8 @@ Plan make_plan(const Conv2dShape& s, bool bias, Direction direction) {
                                         any_weights, bias_md, output, strides, dilation, pad_begin, pad_end),
         attr, cpu_engine());
     switch (direction) {
-      case Direction::forward: return finish_plan<dnnl::convolution_forward>(forward, forward.weights_desc(), input, output, ohwi, false);
+      case Direction::forward:
+        return finish_plan<dnnl::convolution_forward>(forward, forward.weights_desc(), input, output, ohwi, false);
       case Direction::backward_input: {
         dnnl::convolution_backward_data::primitive_desc pd(
             dnnl::convolution_backward_data::desc(algorithm::convolution_direct, input, any_weights, output, strides,
