@@ -23,9 +23,10 @@ BackwardObserverScope::~BackwardObserverScope() { g_observer = previous_; }
 namespace {
 
 // An empty storage on `device`, shared by every graph_input() shadow there (so a shadow still names its device).
+// Zero bytes: neither allocates, so the CUDA one needs no GPU (nor a CUDA build).
 const std::shared_ptr<Storage>& empty_storage(Device device) {
   static const std::shared_ptr<Storage> cpu = std::make_shared<Storage>(0, Device::CPU);
-  static const std::shared_ptr<Storage> cuda = std::make_shared<Storage>(0, Device::CUDA);  // made on first use
+  static const std::shared_ptr<Storage> cuda = std::make_shared<Storage>(0, Device::CUDA);
   return device == Device::CPU ? cpu : cuda;
 }
 
