@@ -31,6 +31,9 @@ const Case kCases[] = {
     {"1x1 270->40", {1, 16, 24, 270}, {40, 1, 1, 270}, {1, 0, 1}},
     {"3x3 d2 20->12", {3, 13, 11, 20}, {12, 3, 3, 20}, {1, 2, 2}},
     {"5x3 s3 7->5", {2, 17, 19, 7}, {5, 5, 3, 7}, {3, 2, 1}},
+    // The last input row and column are never read: oneDNN would need an end padding of -1, so this one runs on
+    // the GEMM path in f32 too (checked below).
+    {"1x1 s2 on an even size 4->3", {2, 6, 8, 4}, {3, 1, 1, 4}, {2, 0, 1}},
 };
 
 // One direction's f32 result against the f64 one. An f32 sum of K products is within gamma_K * sum |products| of the
@@ -92,6 +95,16 @@ TEST_CASE("oneDNN f32 convolutions are within f32 rounding of the f64 GEMM path 
     check_within_rounding(ours.gx, exact.gx, size.gx, c.w[0] * c.w[1] * c.w[2], "gx");
     check_within_rounding(ours.gw, exact.gw, size.gw, pixels, "gw");
   }
+}
+
+TEST_CASE("oneDNN takes the shapes it can express and leaves the rest to the GEMM path") {
+  if (std::string(kernels::onednn_version()).empty()) return;
+  kernels::Conv2dShape s;
+  s.n = 2, s.h = 6, s.w = 8, s.cin = 4, s.cout = 3, s.kh = 1, s.kw = 1, s.stride = 2, s.padding = 0;
+  s.ho = 3, s.wo = 4;
+  CHECK_FALSE(kernels::onednn_conv_usable(s));  // end padding -1
+  s.h = 5, s.w = 7;                              // same output, every input row and column read
+  CHECK(kernels::onednn_conv_usable(s));
 }
 
 TEST_CASE("oneDNN convolution bounds catch a planted error of one tap") {
