@@ -23,6 +23,7 @@
 #include "core/device.h"
 #include "core/parameter_set.h"
 #include "core/profiler.h"
+#include "core/thread_governor.h"
 #include "core/rng.h"
 #include "model/factory.h"
 #include "core/compute_threads.h"
@@ -243,6 +244,8 @@ int cmd_bench_train(const std::vector<std::string>& argv) {
       std::printf("first step (includes the cuDNN algorithm search on cuda): %.1f ms\n",
                   std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
   }
+  // As training runs its steps: fewer threads while another process holds the cores (core/thread_governor.h).
+  ThreadGovernor governor(compute_threads(), !cuda);
   std::vector<double> ms;
   const long faults_before = minor_faults();
   double last_loss = 0;
@@ -252,8 +255,10 @@ int cmd_bench_train(const std::vector<std::string>& argv) {
   for (int i = 0; i < steps; ++i) {
     synchronize(dev);
     Clock::time_point t0 = Clock::now();
+    governor.step_started();
     Tensor loss = step();
     synchronize(dev);
+    governor.step_finished();
     ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
     last_loss = eval ? 0.0 : loss.to(Device::CPU).item();
     if (overlapped) {
@@ -290,6 +295,11 @@ int cmd_bench_train(const std::vector<std::string>& argv) {
     }
   }
   std::printf("peak memory: %.1f MiB (%s)\n", peak_mib(dev), cuda ? "CUDA allocator high-water mark" : "peak RSS");
+  if (governor.steps_below_configured() > 0) {
+    std::printf("compute threads: %lld of the %d timed steps ran on fewer than the %d configured (the cores were "
+                "busy with other work)\n",
+                (long long)governor.steps_below_configured(), steps, governor.configured());
+  }
   if (!cuda) {  // steady state: the CPU allocator's block cache should leave next to no page faults per step
     std::printf("page faults: %.0f per step (minor, mean over the timed steps)\n",
                 double(minor_faults() - faults_before) / steps);

@@ -6,10 +6,12 @@
 #include <filesystem>
 
 #include "core/autograd.h"
+#include "core/compute_threads.h"
 #include "core/fault_injection.h"
 #include "core/finite_check.h"
 #include "core/ops.h"
 #include "core/strings.h"
+#include "core/thread_governor.h"
 #include "data/dataset_factory.h"
 #include "eval/metrics.h"
 #include "eval/precise_bn.h"
@@ -228,6 +230,7 @@ TrainSummary Trainer::run() {
   sync_replicas();
   model_->train();
   train_loader_->start(start_at_);
+  ThreadGovernor governor(compute_threads(), device_ == Device::CPU);  // fewer threads while the cores are busy
   std::string last_checkpoint = resumed_from_.empty() ? "none yet" : resumed_from_;
   int64_t checkpointed_at = -1;
   // Collects the losses that are due (all of them with `all`: before a checkpoint, an evaluation or the end, so that
@@ -280,6 +283,7 @@ TrainSummary Trainer::run() {
       }
       continue;
     }
+    governor.step_started();
     StepLosses losses = forward_backward(batch_to_device(batch), epoch);
     StepRecord record;
     record.step = step_ + 1;
@@ -291,6 +295,7 @@ TrainSummary Trainer::run() {
     average_gradients();
     if (cfg_.clip_grad_norm > 0) clip_grad_norm(*params_, cfg_.clip_grad_norm);
     optimizer_->step(lr);
+    governor.step_finished();
     ++step_;
     fault_point("train.after_update");
     double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
