@@ -19,8 +19,11 @@ BlockPool::~BlockPool() {
 
 void* BlockPool::allocate(size_t bytes) {
   const size_t size = round_up(bytes == 0 ? 1 : bytes, kAlignment);
+  Blocks::iterator block;
   auto fit = idle_.lower_bound({size, nullptr});
-  if (fit == idle_.end()) {
+  if (fit != idle_.end()) {
+    block = blocks_.find(fit->second);
+  } else {
     const size_t segment = round_up(size > kSegmentBytes ? size : kSegmentBytes, kAlignment);
     char* base = static_cast<char*>(std::aligned_alloc(kAlignment, segment));
     if (base == nullptr) {
@@ -30,23 +33,16 @@ void* BlockPool::allocate(size_t bytes) {
     }
     segment_sizes_.emplace(base, segment);
     segment_bytes_ += segment;
-    blocks_.emplace(base, Block{segment, base, true});
-    fit = idle_.emplace(segment, base).first;
-    idle_bytes_ += segment;
+    block = blocks_.emplace(base, Block{segment, base, false}).first;
+    add_idle(block);
   }
-  char* p = fit->second;
-  idle_.erase(fit);
-  Block& block = blocks_.at(p);
-  idle_bytes_ -= block.size;
-  if (block.size > size) {  // the rest stays idle (sizes are multiples of kAlignment, so the rest is too)
-    const size_t rest = block.size - size;
-    blocks_.emplace(p + size, Block{rest, block.segment, true});
-    idle_.emplace(rest, p + size);
-    idle_bytes_ += rest;
-    block.size = size;
+  remove_idle(block);
+  Block& b = block->second;
+  if (b.size > size) {  // the rest stays idle (sizes are multiples of kAlignment, so the rest is too)
+    add_idle(blocks_.emplace(block->first + size, Block{b.size - size, b.segment, false}).first);
+    b.size = size;
   }
-  block.idle = false;
-  return p;
+  return block->first;
 }
 
 void BlockPool::deallocate(void* ptr) {
@@ -57,41 +53,45 @@ void BlockPool::deallocate(void* ptr) {
   trim();
 }
 
-// Marks a block idle and merges it with idle neighbours of the same segment; returns the merged block.
-std::map<char*, BlockPool::Block>::iterator BlockPool::make_idle(std::map<char*, Block>::iterator it) {
-  it->second.idle = true;
-  auto absorb = [this](std::map<char*, Block>::iterator into, std::map<char*, Block>::iterator next) {
-    idle_.erase({next->second.size, next->first});
-    idle_bytes_ -= next->second.size;
-    into->second.size += next->second.size;
-    blocks_.erase(next);
-  };
+void BlockPool::add_idle(Blocks::iterator b) {
+  b->second.idle = true;
+  idle_.emplace(b->second.size, b->first);
+  idle_bytes_ += b->second.size;
+}
+
+void BlockPool::remove_idle(Blocks::iterator b) {
+  b->second.idle = false;
+  idle_.erase({b->second.size, b->first});
+  idle_bytes_ -= b->second.size;
+}
+
+void BlockPool::make_idle(Blocks::iterator it) {
+  // An idle neighbour of the same segment is taken out of the idle set and its bytes join the lower block.
+  auto joins = [&](Blocks::iterator n) { return n->second.idle && n->second.segment == it->second.segment; };
   auto next = std::next(it);
-  if (next != blocks_.end() && next->second.idle && next->second.segment == it->second.segment) absorb(it, next);
-  if (it != blocks_.begin()) {
-    auto prev = std::prev(it);
-    if (prev->second.idle && prev->second.segment == it->second.segment) {
-      idle_.erase({prev->second.size, prev->first});
-      idle_bytes_ -= prev->second.size;
-      prev->second.size += it->second.size;
-      blocks_.erase(it);
-      it = prev;
-    }
+  if (next != blocks_.end() && joins(next)) {
+    remove_idle(next);
+    it->second.size += next->second.size;
+    blocks_.erase(next);
   }
-  idle_.emplace(it->second.size, it->first);
-  idle_bytes_ += it->second.size;
-  return it;
+  if (it != blocks_.begin() && joins(std::prev(it))) {
+    auto prev = std::prev(it);
+    remove_idle(prev);
+    prev->second.size += it->second.size;
+    blocks_.erase(it);
+    it = prev;
+  }
+  add_idle(it);
 }
 
 void BlockPool::trim() {
   if (idle_bytes_ <= max_idle_bytes_) return;
   for (auto seg = segment_sizes_.begin(); seg != segment_sizes_.end() && idle_bytes_ > max_idle_bytes_;) {
     auto block = blocks_.find(seg->first);
-    if (block->second.idle && block->second.size == seg->second) {
-      idle_.erase({block->second.size, block->first});
-      idle_bytes_ -= block->second.size;
-      segment_bytes_ -= seg->second;
+    if (block->second.idle && block->second.size == seg->second) {  // the whole segment is one idle block
+      remove_idle(block);
       blocks_.erase(block);
+      segment_bytes_ -= seg->second;
       std::free(seg->first);
       seg = segment_sizes_.erase(seg);
     } else {

@@ -47,11 +47,16 @@ class BlockPool {
     bool idle;
   };
 
-  std::map<char*, Block>::iterator make_idle(std::map<char*, Block>::iterator it);
+  using Blocks = std::map<char*, Block>;
+
+  // The one place a block enters or leaves the idle set: its flag, idle_ and idle_bytes_ change together.
+  void add_idle(Blocks::iterator b);
+  void remove_idle(Blocks::iterator b);
+  void make_idle(Blocks::iterator b);  // add_idle after merging with idle neighbours of its segment
   void trim();
 
   size_t max_idle_bytes_;
-  std::map<char*, Block> blocks_;               // every block of every segment, by address
+  Blocks blocks_;                               // every block of every segment, by address
   std::set<std::pair<size_t, char*>> idle_;     // idle blocks by (size, address): best fit = lower_bound
   std::map<char*, size_t> segment_sizes_;       // segment base -> bytes
   size_t idle_bytes_ = 0, segment_bytes_ = 0;
